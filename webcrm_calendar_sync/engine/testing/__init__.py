@@ -1,0 +1,1 @@
+"""Local fake servers speaking the providers' wire formats, for tests and benchmarks."""
