@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "depends": ["calendar", "contacts", "mail", "base_setup"],
     "external_dependencies": {
-        "python": ["exchangelib", "googleapiclient", "google.auth", "msal", "requests"],
+        "python": ["exchangelib", "google-api-python-client", "google-auth", "msal", "requests"],
     },
     "data": [
         "security/calendar_sync_security.xml",

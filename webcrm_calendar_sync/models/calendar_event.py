@@ -1,0 +1,379 @@
+import logging
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext, plaintext2html
+
+from ..engine import errors as sync_errors
+from ..engine.events import DEFAULT, UTC, Attendee, RemoteEvent
+from .calendar_sync_account import PROVIDERS
+from .calendar_sync_binding import SYNC_CONTEXT, naive_utc
+
+_logger = logging.getLogger(__name__)
+
+# Fields whose change is written to the external calendar.
+SYNCED_FIELDS = {
+    "name",
+    "start",
+    "stop",
+    "allday",
+    "start_date",
+    "stop_date",
+    "location",
+    "description",
+    "partner_ids",
+    "attendee_ids",
+    "privacy",
+    "show_as",
+    "user_id",
+    "event_tz",
+}
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    sync_binding_ids = fields.One2many("calendar.sync.binding", "event_id", string="Sync bindings")
+    synced_account_id = fields.Many2one(
+        "calendar.sync.account",
+        string="Synced account",
+        compute="_compute_synced",
+        store=True,
+        index=True,
+        help="The external calendar the meeting is synced with (the organiser's when subscribed).",
+    )
+    synced_provider = fields.Selection(
+        PROVIDERS, string="Synced provider", compute="_compute_synced", store=True, index=True
+    )
+    is_synced = fields.Boolean("Synced meeting", compute="_compute_synced", store=True, index=True)
+    synced_last_date = fields.Datetime("Last sync", compute="_compute_synced", store=True)
+    synced_organizer_email = fields.Char(
+        "External organiser", help="E-mail of the organiser in the external calendar."
+    )
+    synced_partner_company_ids = fields.Many2many(
+        "res.partner",
+        string="Organisations",
+        compute="_compute_synced_partner_company_ids",
+        search="_search_synced_partner_company_ids",
+        help="Companies of the attendees.",
+    )
+    sync_error = fields.Char(compute="_compute_sync_error")
+
+    @api.depends(
+        "sync_binding_ids.account_id", "sync_binding_ids.last_sync", "sync_binding_ids.state", "user_id"
+    )
+    def _compute_synced(self):
+        for event in self:
+            bindings = event.sync_binding_ids
+            own = bindings.filtered(lambda b, e=event: b.account_id.user_id == e.user_id)
+            main = (own or bindings)[:1]
+            event.synced_account_id = main.account_id
+            event.synced_provider = main.account_id.provider or False
+            event.is_synced = bool(bindings)
+            dates = [d for d in bindings.mapped("last_sync") if d]
+            event.synced_last_date = max(dates) if dates else False
+
+    @api.depends("partner_ids.commercial_partner_id")
+    def _compute_synced_partner_company_ids(self):
+        for event in self:
+            event.synced_partner_company_ids = event.partner_ids.commercial_partner_id.filtered("is_company")
+
+    def _search_synced_partner_company_ids(self, operator, value):
+        return [("partner_ids.commercial_partner_id", operator, value)]
+
+    def _compute_sync_error(self):
+        for event in self:
+            errors = event.sync_binding_ids.filtered(lambda b: b.state == "error").mapped("last_error")
+            event.sync_error = errors[0] if errors else False
+
+    # ------------------------------------------------------------------
+    # remote -> Odoo
+    # ------------------------------------------------------------------
+    @api.model
+    def _time_vals_from_remote(self, remote):
+        if remote.all_day:
+            return {
+                "allday": True,
+                "start": datetime.combine(remote.start_date, time(8, 0)),
+                "stop": datetime.combine(remote.end_date, time(18, 0)),
+            }
+        return {"allday": False, "start": naive_utc(remote.start), "stop": naive_utc(remote.end)}
+
+    @api.model
+    def _vals_from_remote(self, remote, account, partners, users):
+        organizer = users.get(remote.organizer_email)
+        if organizer is None and remote.organizer_email == (account.email or "").lower():
+            organizer = account.user_id
+        vals = {
+            "name": remote.summary or _("(No title)"),
+            "description": plaintext2html(remote.description) if remote.description else False,
+            "location": remote.location or False,
+            "privacy": remote.privacy if remote.privacy in ("public", "private", "confidential") else False,
+            "show_as": "free" if remote.show_as == "free" else "busy",
+            "user_id": organizer.id if organizer else False,
+            "synced_organizer_email": remote.organizer_email or False,
+            **self._time_vals_from_remote(remote),
+        }
+        if remote.timezone and remote.timezone in pytz.all_timezones_set:
+            vals["event_tz"] = remote.timezone
+        attendee_cmds, partner_ids = [], []
+        for attendee in remote.attendees:
+            partner = partners.get(attendee.email)
+            if not partner or partner.id in partner_ids:
+                continue
+            partner_ids.append(partner.id)
+            attendee_cmds.append((0, 0, {"partner_id": partner.id, "state": attendee.response}))
+        if not partner_ids and organizer:
+            # a meeting alone in one's calendar: its owner attends it
+            partner_ids.append(organizer.partner_id.id)
+            attendee_cmds.append((0, 0, {"partner_id": organizer.partner_id.id, "state": "accepted"}))
+        elif not partner_ids:
+            partner_ids.append(account.user_id.partner_id.id)
+            attendee_cmds.append((0, 0, {"partner_id": account.user_id.partner_id.id, "state": "accepted"}))
+        vals["partner_ids"] = [(6, 0, partner_ids)]
+        vals["attendee_ids"] = attendee_cmds
+        return vals
+
+    def _update_from_remote(self, remote, account, partners, users):
+        """Write what changed in ``remote`` onto this meeting (attendees diffed)."""
+        self.ensure_one()
+        new = self._vals_from_remote(remote, account, partners, users)
+        attendee_cmds = new.pop("attendee_ids")
+        new.pop("partner_ids")
+        vals = {}
+        for name, value in new.items():
+            current = self[name]
+            if isinstance(current, models.BaseModel):
+                current = current.id or False
+            if name == "description":
+                if html2plaintext(current or "").strip() == (remote.description or "").strip():
+                    continue
+            if current != value:
+                vals[name] = value
+        wanted = {cmd[2]["partner_id"]: cmd[2]["state"] for cmd in attendee_cmds}
+        existing = {a.partner_id.id: a for a in self.attendee_ids}
+        removed = [pid for pid in existing if pid not in wanted]
+        added = [pid for pid in wanted if pid not in existing]
+        if removed or added:
+            vals["partner_ids"] = [(3, pid) for pid in removed] + [(4, pid) for pid in added]
+        if vals:
+            self.with_context(**SYNC_CONTEXT).write(vals)
+        for pid, state in wanted.items():
+            attendee = existing.get(pid) or self.attendee_ids.filtered(lambda a, p=pid: a.partner_id.id == p)
+            if attendee and attendee.state != state:
+                attendee.with_context(**SYNC_CONTEXT).write({"state": state})
+
+    def _update_attendee_response(self, remote, account):
+        """Through an attendee's account only that attendee's answer is news."""
+        self.ensure_one()
+        email = (account.email or account.user_id.email or "").lower()
+        for attendee in remote.attendees:
+            if attendee.email == email:
+                mine = self.attendee_ids.filtered(lambda a: (a.email or "").lower() == email)
+                if mine and mine.state != attendee.response:
+                    mine.with_context(**SYNC_CONTEXT).write({"state": attendee.response})
+
+    def _sync_summary_text(self):
+        self.ensure_one()
+        when = self.start_date if self.allday else self.start
+        return f"{self.name}\n{when} - {self.stop_date if self.allday else self.stop}\n{self.location or ''}"
+
+    # ------------------------------------------------------------------
+    # Odoo -> remote
+    # ------------------------------------------------------------------
+    def _to_remote(self, account):
+        """This meeting as the neutral event written to ``account``'s calendar."""
+        self.ensure_one()
+        tz = self.event_tz or self.user_id.tz or account.user_id.tz or "UTC"
+        binding = self.sync_binding_ids.filtered(lambda b: b.account_id == account)[:1]
+        any_binding = binding or self.sync_binding_ids.filtered("ical_uid")[:1]
+        organizer_email = (account.email or account.user_id.email or "").lower()
+        attendees = [
+            Attendee(
+                email=a.email,
+                name=a.common_name or a.partner_id.name or "",
+                response=a.state or "needsAction",
+                organizer=(a.email or "").lower() == organizer_email,
+            )
+            for a in self.attendee_ids
+            if a.email
+        ]
+        values = {
+            "external_id": binding.external_id or None,
+            "ical_uid": any_binding.ical_uid or None,
+            "summary": self.name or "",
+            "description": html2plaintext(self.description or "").strip()
+            if self.description and html2plaintext(self.description).strip()
+            else "",
+            "location": self.location or "",
+            "timezone": tz,
+            "attendees": attendees,
+            "organizer_email": organizer_email,
+            "privacy": self.privacy or DEFAULT,
+            "show_as": self.show_as or "busy",
+            "series_id": binding.series_id or None,
+            "original_start": binding.original_start and binding.original_start.replace(tzinfo=UTC),
+            "etag": binding.etag or None,
+        }
+        if self.allday:
+            values.update(all_day=True, start_date=self.start_date, end_date=self.stop_date)
+        else:
+            values.update(start=self.start.replace(tzinfo=UTC), end=self.stop.replace(tzinfo=UTC))
+        return RemoteEvent(**values)
+
+    def _writable_bindings(self):
+        """Bindings through the organiser's own account: the ones that may change the meeting."""
+        self.ensure_one()
+        return self.sudo().sync_binding_ids.filtered(
+            lambda b: b.account_id.user_id == self.user_id and b.state != "to_delete"
+        )
+
+    def _push_to_remote(self, send_invitations=False):
+        """Write these meetings to their organiser's external calendar, now."""
+        Binding = self.env["calendar.sync.binding"].sudo()
+        Account = self.env["calendar.sync.account"]
+        if not Account._sync_enabled():
+            return
+        for event in self.sudo():
+            writable = event._writable_bindings()
+            if not writable:
+                if event.sync_binding_ids and not send_invitations:
+                    raise UserError(
+                        _(
+                            "“%(name)s” is organised by %(organizer)s in an external calendar that Odoo "
+                            "cannot write to. Change it in that calendar, or ask the organiser.",
+                            name=event.name,
+                            organizer=event.synced_organizer_email or event.user_id.name or _("someone else"),
+                        )
+                    )
+                account = Account._account_for_user(event.user_id)
+                if not account:
+                    if send_invitations and event.sync_binding_ids:
+                        raise UserError(_("Only the organiser's calendar can send the invitations."))
+                    continue
+                writable = Binding.create({"account_id": account.id, "event_id": event.id, "state": "to_push"})
+            else:
+                writable.write({"state": "to_push", "local_changed": True})
+            for binding in writable:
+                try:
+                    provider = binding.account_id._get_provider()
+                except sync_errors.SyncError as exc:
+                    binding._push_failed(exc)
+                    continue
+                ok = binding._push_with(provider, send_invitations=send_invitations)
+                if not ok and binding.state == "error":
+                    raise UserError(
+                        _("The meeting could not be written to the external calendar: %s", binding.last_error)
+                    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        if not self.env.context.get("calendar_sync_from_remote"):
+            events._push_to_remote(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
+        return events
+
+    def write(self, vals):
+        if self.env.context.get("calendar_sync_from_remote") or not (SYNCED_FIELDS & set(vals)):
+            return super().write(vals)
+        old_organizers = {event.id: event.user_id for event in self}
+        result = super().write(vals)
+        if "user_id" in vals:
+            # booked on behalf of another colleague now: leave the former organiser's calendar
+            for event in self.sudo():
+                old = old_organizers[event.id]
+                stale = event.sync_binding_ids.filtered(lambda b, o=old: b.account_id.user_id == o)
+                if old != event.user_id and stale:
+                    stale.write({"state": "to_delete"})
+                    stale._push_pending()
+        self._push_to_remote(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
+        return result
+
+    def unlink(self):
+        if not self.env.context.get("calendar_sync_from_remote"):
+            for event in self.sudo():
+                writable = event._writable_bindings()
+                if event.sync_binding_ids and not writable:
+                    raise UserError(
+                        _(
+                            "“%s” comes from an external calendar that Odoo cannot change; "
+                            "delete or decline it there.",
+                            event.name,
+                        )
+                    )
+                writable.write({"state": "to_delete"})
+                writable._push_pending()
+        return super().unlink()
+
+    def action_archive(self):
+        # archiving from Odoo removes the meeting from the organiser's calendar, like a delete
+        if not self.env.context.get("calendar_sync_from_remote"):
+            for event in self.sudo():
+                bindings = event._writable_bindings()
+                bindings.write({"state": "to_delete"})
+                bindings._push_pending()
+        return super().action_archive()
+
+    def action_save_and_send_invitation(self):
+        """'Save and send invitation': the organiser's calendar invites the attendees."""
+        self._push_to_remote(send_invitations=True)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("The invitations are sent from the organiser's calendar."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _skip_send_mail_status_update(self):
+        # The external calendar sends invitations for meetings of subscribed organisers
+        # ('Save and send invitation'); Odoo must not send its own on top.
+        if self.env.context.get("calendar_sync_from_remote"):
+            return True
+        if self.user_id and self.env["calendar.sync.account"]._account_for_user(self.user_id):
+            return True
+        return super()._skip_send_mail_status_update()
+
+    # ------------------------------------------------------------------
+    # free/busy for the booking form
+    # ------------------------------------------------------------------
+    @api.model
+    def get_synced_busy_intervals(self, user_ids, start, stop):
+        """Busy intervals of colleagues from their external calendars.
+
+        :param user_ids: ids of res.users
+        :param start, stop: ISO datetimes (UTC)
+        :returns: {user_id: [{"start": iso, "stop": iso}, ...]}; users without a synced
+            calendar, or whose calendar did not answer, are left out
+        """
+        start_dt = fields.Datetime.to_datetime(start).replace(tzinfo=UTC)
+        stop_dt = fields.Datetime.to_datetime(stop).replace(tzinfo=UTC)
+        if stop_dt <= start_dt or stop_dt - start_dt > timedelta(days=62):
+            raise UserError(_("Ask for at most two months of free/busy times at once."))
+        result = {}
+        Account = self.env["calendar.sync.account"]
+        for user in self.env["res.users"].browse(user_ids).exists():
+            account = Account._account_for_user(user)
+            if not account:
+                continue
+            try:
+                provider = account._get_provider()
+                email = (account.email or user.email or "").lower()
+                busy = provider.free_busy([email], start_dt, stop_dt)
+            except sync_errors.SyncError as exc:
+                _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
+                continue
+            result[user.id] = [
+                {
+                    "start": fields.Datetime.to_string(naive_utc(interval.start)),
+                    "stop": fields.Datetime.to_string(naive_utc(interval.end)),
+                }
+                for intervals in busy.values()
+                for interval in intervals
+            ]
+        return result

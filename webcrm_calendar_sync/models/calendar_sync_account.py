@@ -1,0 +1,358 @@
+import json
+import logging
+from datetime import datetime, timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..engine import errors as sync_errors
+from ..engine.events import Window
+from ..engine.reconcile import BindingState, plan_changes, uid_key
+
+_logger = logging.getLogger(__name__)
+
+PROVIDERS = [
+    ("google", "Google Calendar"),
+    ("microsoft", "Microsoft 365"),
+    ("exchange", "Exchange server"),
+]
+PARAM_PREFIX = "webcrm_calendar_sync."
+DEFAULT_DAYS_BACK = 90
+DEFAULT_DAYS_AHEAD = 365
+
+
+class CalendarSyncAccount(models.Model):
+    """One external calendar subscription of one user (the connector's *backend*)."""
+
+    _name = "calendar.sync.account"
+    _description = "Synced Calendar Account"
+    _inherit = ["mail.thread"]
+    _order = "user_id, id"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    active = fields.Boolean(default=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="User",
+        required=True,
+        default=lambda self: self.env.user,
+        ondelete="cascade",
+        index=True,
+        tracking=True,
+    )
+    partner_id = fields.Many2one(related="user_id.partner_id")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    provider = fields.Selection(PROVIDERS, required=True, default="google", tracking=True)
+    email = fields.Char(
+        string="E-mail address",
+        help="The address of the external calendar (Microsoft 365 login, Exchange mailbox).",
+    )
+    ews_url = fields.Char(
+        string="EWS URL",
+        help="Address of the Exchange Web Services, e.g. https://yourdomain.com/EWS/Exchange.asmx",
+    )
+    ews_auth_type = fields.Selection(
+        [("basic", "Basic"), ("ntlm", "NTLM")], string="Authentication", default="basic"
+    )
+    password = fields.Char(
+        compute="_compute_password",
+        inverse="_inverse_password",
+        string="Password",
+        help="Stored encrypted from users: it is never shown again once saved.",
+    )
+    has_credentials = fields.Boolean(compute="_compute_has_credentials")
+    state = fields.Selection(
+        [
+            ("draft", "Not subscribed"),
+            ("subscribed", "Subscribed"),
+            ("syncing", "Synchronising"),
+            ("synced", "Synced"),
+            ("error", "Error"),
+            ("paused", "Paused"),
+        ],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    last_sync_date = fields.Datetime("Last synced", readonly=True, copy=False)
+    last_full_sync_date = fields.Datetime("Last full sync", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    sync_state = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="The provider's sync token, delta link or sync state.",
+    )
+    binding_ids = fields.One2many("calendar.sync.binding", "account_id")
+    event_count = fields.Integer(compute="_compute_event_count")
+
+    _sql_constraints = [
+        (
+            "user_provider_email_unique",
+            "unique(user_id, provider, email)",
+            "This user already has this calendar subscribed.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------
+    # computes
+    # ------------------------------------------------------------------
+    @api.depends("user_id.name", "provider", "email")
+    def _compute_name(self):
+        labels = dict(PROVIDERS)
+        for account in self:
+            parts = [account.user_id.name or "", labels.get(account.provider, "")]
+            if account.email:
+                parts.append(account.email)
+            account.name = " - ".join(p for p in parts if p)
+
+    def _compute_password(self):
+        for account in self:
+            account.password = False
+
+    def _inverse_password(self):
+        for account in self:
+            if account.password:
+                account._set_credentials(password=account.password)
+
+    def _compute_has_credentials(self):
+        creds = self.env["calendar.sync.credential"].sudo().search([("account_id", "in", self.ids)])
+        with_creds = {c.account_id.id for c in creds if c.token_data or c.password}
+        for account in self:
+            account.has_credentials = account.id in with_creds
+
+    def _compute_event_count(self):
+        data = self.env["calendar.sync.binding"]._read_group(
+            [("account_id", "in", self.ids), ("event_id", "!=", False)], ["account_id"], ["__count"]
+        )
+        counts = {account.id: count for account, count in data}
+        for account in self:
+            account.event_count = counts.get(account.id, 0)
+
+    # ------------------------------------------------------------------
+    # credentials (sudo only)
+    # ------------------------------------------------------------------
+    def _credential_record(self):
+        self.ensure_one()
+        Credential = self.env["calendar.sync.credential"].sudo()
+        cred = Credential.search([("account_id", "=", self.id)], limit=1)
+        return cred or Credential.create({"account_id": self.id})
+
+    def _set_credentials(self, token_data=None, password=None):
+        self.ensure_one()
+        vals = {}
+        if token_data is not None:
+            vals["token_data"] = json.dumps(token_data) if not isinstance(token_data, str) else token_data
+        if password is not None:
+            vals["password"] = password
+        if vals:
+            self._credential_record().write(vals)
+
+    def _get_credentials(self):
+        """(token_data as dict or None, password) — for provider construction only."""
+        self.ensure_one()
+        cred = self._credential_record()
+        token = json.loads(cred.token_data) if cred.token_data else None
+        return token, cred.password
+
+    def _clear_credentials(self):
+        self.env["calendar.sync.credential"].sudo().search([("account_id", "in", self.ids)]).unlink()
+
+    # ------------------------------------------------------------------
+    # settings
+    # ------------------------------------------------------------------
+    @api.model
+    def _param(self, key, default=None):
+        return self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key, default)
+
+    @api.model
+    def _sync_enabled(self):
+        group = self.env.ref("webcrm_calendar_sync.group_calendar_sync", raise_if_not_found=False)
+        return bool(group) and group in self.env.ref("base.group_user").sudo().implied_ids
+
+    def _window(self, now=None):
+        days_back = int(self._param("sync_days_back", DEFAULT_DAYS_BACK) or DEFAULT_DAYS_BACK)
+        days_ahead = int(self._param("sync_days_ahead", DEFAULT_DAYS_AHEAD) or DEFAULT_DAYS_AHEAD)
+        return Window.around(now or datetime.utcnow(), days_back, days_ahead)
+
+    # ------------------------------------------------------------------
+    # provider
+    # ------------------------------------------------------------------
+    def _get_provider(self):
+        """The engine object that talks to this account's calendar."""
+        self.ensure_one()
+        builder = getattr(self, f"_build_{self.provider}_provider", None)
+        if builder is None:
+            raise UserError(_("The provider %s is not available.", self.provider))
+        return builder()
+
+    def _store_refreshed_credentials(self, data):
+        """Callback handed to providers: keep what they refreshed, protected."""
+        self.ensure_one()
+        self._set_credentials(token_data=data)
+
+    # ------------------------------------------------------------------
+    # actions
+    # ------------------------------------------------------------------
+    def action_subscribe(self):
+        """'Authenticate and subscribe' / 'Save and subscribe', per provider."""
+        self.ensure_one()
+        self._check_enabled()
+        subscribe = getattr(self, f"_subscribe_{self.provider}", None)
+        if subscribe is None:
+            raise UserError(_("Subscribing to %s is not available yet.", self.provider))
+        return subscribe()
+
+    def action_synchronize(self):
+        """'Synchronise' button: sync now, report the outcome on the form."""
+        self._check_enabled()
+        for account in self:
+            if account.state == "draft":
+                raise UserError(_("Subscribe the calendar before synchronising it."))
+            account._sync(raise_errors=False)
+        return True
+
+    def action_full_resync(self):
+        self._check_enabled()
+        for account in self:
+            account.sudo().sync_state = False
+            account._sync(raise_errors=False)
+        return True
+
+    def action_pause(self):
+        self.write({"state": "paused"})
+
+    def action_resume(self):
+        for account in self:
+            account.state = "subscribed" if account.has_credentials else "draft"
+
+    def action_unsubscribe(self):
+        self._clear_credentials()
+        self.sudo().write({"sync_state": False})
+        self.write({"state": "draft", "last_error": False})
+
+    def action_view_events(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Synced meetings"),
+            "res_model": "calendar.event",
+            "view_mode": "list,form,calendar",
+            "domain": [("sync_binding_ids.account_id", "=", self.id)],
+        }
+
+    def _check_enabled(self):
+        if not self._sync_enabled():
+            raise UserError(_("The synced calendar is turned off in Settings."))
+
+    # ------------------------------------------------------------------
+    # sync: remote -> Odoo
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_sync(self, limit=None):
+        """Scheduled action: sync every subscribed account; one failure never stops the others."""
+        if not self._sync_enabled():
+            return
+        accounts = self.search([("state", "in", ("subscribed", "synced", "syncing", "error"))], limit=limit)
+        for account in accounts:
+            if account.state == "error" and account._error_needs_person():
+                continue
+            account._sync(raise_errors=False)
+            account.binding_ids._push_pending()
+            if not self.env.registry.in_test_mode():
+                self.env.cr.commit()
+
+    def _error_needs_person(self):
+        """An account whose access was revoked waits for its user to subscribe again."""
+        return bool(self.last_error) and self.env.context.get("force_sync") is None and not self.has_credentials
+
+    def _sync(self, raise_errors=True, full=False):
+        """Sync this account; returns the plan summary (or None on error)."""
+        self.ensure_one()
+        provider = None
+        try:
+            with self.env.cr.savepoint():
+                provider = self._get_provider()
+                summary = self._sync_with(provider, full=full)
+        except sync_errors.SyncError as exc:
+            self._record_error(exc)
+            if raise_errors:
+                raise UserError(exc.message) from None
+            return None
+        return summary
+
+    def _record_error(self, exc):
+        message = exc.message if isinstance(exc, sync_errors.SyncError) else str(exc)
+        vals = {"last_error": message, "state": "error"}
+        if isinstance(exc, sync_errors.SyncError) and exc.retryable:
+            # passing trouble: keep the sync state, say it, try again next run
+            vals["state"] = "synced" if self.last_sync_date else "subscribed"
+        self.write(vals)
+        _logger.info("Calendar account %s: %s", self.id, exc.__class__.__name__)
+
+    def _sync_with(self, provider, full=False):
+        self.ensure_one()
+        window = self._window()
+        state = False if full else self.sudo().sync_state
+        try:
+            changes = provider.list_changes(state or None, window)
+        except sync_errors.SyncStateExpired:
+            changes = provider.list_changes(None, window)
+        summary = self._apply_changes(changes, window)
+        vals = {
+            "last_sync_date": fields.Datetime.now(),
+            "state": "synced",
+            "last_error": False,
+        }
+        if changes.full:
+            vals["last_full_sync_date"] = vals["last_sync_date"]
+        if self.state != "synced" or self.last_error:
+            self.write(vals)
+        else:
+            # nothing to say but the time: one small UPDATE
+            self.write({"last_sync_date": vals["last_sync_date"], **({"last_full_sync_date": vals["last_sync_date"]} if changes.full else {})})
+        if changes.next_state and changes.next_state != state:
+            self.sudo().sync_state = changes.next_state
+        return summary
+
+    def _apply_changes(self, changes, window):
+        """Reconcile ``changes`` with this account's bindings and write the result in batches."""
+        self.ensure_one()
+        Binding = self.env["calendar.sync.binding"].sudo()
+        if not changes.events and not changes.deleted_ids and not changes.full:
+            return {}
+        bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
+        states = [b._to_state() for b in bindings]
+        uids = {r.ical_uid for r in changes.events if r.ical_uid}
+        uid_index = Binding._uid_index(uids, exclude_account=self)
+        plan = plan_changes(changes, states, uid_index, window=window)
+        if plan.mass_delete_blocked:
+            _logger.warning(
+                "Calendar account %s: a full listing would remove %s meetings; nothing removed.",
+                self.id,
+                plan.mass_delete_blocked,
+            )
+        Binding._apply_plan(self, plan)
+        return plan.summary()
+
+    # ------------------------------------------------------------------
+    # helpers for the Odoo -> remote direction
+    # ------------------------------------------------------------------
+    @api.model
+    def _account_for_user(self, user):
+        """The account through which meetings organised by ``user`` are written."""
+        if not user:
+            return self.browse()
+        return self.sudo().search(
+            [("user_id", "=", user.id), ("state", "in", ("subscribed", "synced", "syncing", "error"))],
+            limit=1,
+        )
+
+    def _uid_key(self, remote):
+        return uid_key(remote.ical_uid, remote.original_start)
+
+    def _mark_expired_window(self):
+        """Bindings that left the window are kept; nothing else to do (documented)."""
+        return timedelta(0)

@@ -1,0 +1,68 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    group_calendar_sync = fields.Boolean(
+        "Synced calendar",
+        implied_group="webcrm_calendar_sync.group_calendar_sync",
+        help="Show the synced calendar and mirror subscribed Google, Microsoft 365 and Exchange calendars.",
+    )
+    calendar_sync_days_back = fields.Integer(
+        "Days back", config_parameter="webcrm_calendar_sync.sync_days_back", default=90
+    )
+    calendar_sync_days_ahead = fields.Integer(
+        "Days ahead", config_parameter="webcrm_calendar_sync.sync_days_ahead", default=365
+    )
+    # Google
+    calendar_sync_google_client_id = fields.Char(
+        "Google client ID", config_parameter="webcrm_calendar_sync.google_client_id"
+    )
+    calendar_sync_google_client_secret = fields.Char(
+        "Google client secret", config_parameter="webcrm_calendar_sync.google_client_secret"
+    )
+    calendar_sync_google_auth_uri = fields.Char(
+        "Google authorization endpoint",
+        config_parameter="webcrm_calendar_sync.google_auth_uri",
+        default="https://accounts.google.com/o/oauth2/v2/auth",
+    )
+    calendar_sync_google_token_uri = fields.Char(
+        "Google token endpoint",
+        config_parameter="webcrm_calendar_sync.google_token_uri",
+        default="https://oauth2.googleapis.com/token",
+    )
+    calendar_sync_google_api_endpoint = fields.Char(
+        "Google Calendar API endpoint",
+        config_parameter="webcrm_calendar_sync.google_api_endpoint",
+        default="https://www.googleapis.com/",
+    )
+    # Microsoft 365
+    calendar_sync_microsoft_client_id = fields.Char(
+        "Microsoft client ID", config_parameter="webcrm_calendar_sync.microsoft_client_id"
+    )
+    calendar_sync_microsoft_client_secret = fields.Char(
+        "Microsoft client secret", config_parameter="webcrm_calendar_sync.microsoft_client_secret"
+    )
+    calendar_sync_microsoft_tenant = fields.Char(
+        "Microsoft tenant",
+        config_parameter="webcrm_calendar_sync.microsoft_tenant",
+        default="organizations",
+        help="common, organizations, or your directory (tenant) id.",
+    )
+    calendar_sync_microsoft_authority_host = fields.Char(
+        "Microsoft login endpoint",
+        config_parameter="webcrm_calendar_sync.microsoft_authority_host",
+        default="https://login.microsoftonline.com",
+    )
+    calendar_sync_microsoft_graph_endpoint = fields.Char(
+        "Microsoft Graph endpoint",
+        config_parameter="webcrm_calendar_sync.microsoft_graph_endpoint",
+        default="https://graph.microsoft.com/v1.0",
+    )
+    # Exchange
+    calendar_sync_ews_insecure = fields.Boolean(
+        "Accept untrusted Exchange certificates",
+        config_parameter="webcrm_calendar_sync.ews_insecure",
+        help="Only for Exchange servers with a self-signed certificate: skips TLS verification.",
+    )
