@@ -29,7 +29,7 @@ SYNCED_FIELDS = {
     "privacy",
     "show_as",
     "user_id",
-    "event_tz",
+    "synced_tz",
 }
 
 
@@ -59,6 +59,9 @@ class CalendarEvent(models.Model):
         compute="_compute_synced_partner_company_ids",
         search="_search_synced_partner_company_ids",
         help="Companies of the attendees.",
+    )
+    synced_tz = fields.Char(
+        "External time zone", help="Time zone the meeting was made in, kept when it is written back."
     )
     sync_error = fields.Char(compute="_compute_sync_error")
 
@@ -118,7 +121,7 @@ class CalendarEvent(models.Model):
             **self._time_vals_from_remote(remote),
         }
         if remote.timezone and remote.timezone in pytz.all_timezones_set:
-            vals["event_tz"] = remote.timezone
+            vals["synced_tz"] = remote.timezone
         attendee_cmds, partner_ids = [], []
         for attendee in remote.attendees:
             partner = partners.get(attendee.email)
@@ -187,7 +190,7 @@ class CalendarEvent(models.Model):
     def _to_remote(self, account):
         """This meeting as the neutral event written to ``account``'s calendar."""
         self.ensure_one()
-        tz = self.event_tz or self.user_id.tz or account.user_id.tz or "UTC"
+        tz = self.synced_tz or self.user_id.tz or account.user_id.tz or "UTC"
         binding = self.sync_binding_ids.filtered(lambda b: b.account_id == account)[:1]
         any_binding = binding or self.sync_binding_ids.filtered("ical_uid")[:1]
         organizer_email = (account.email or account.user_id.email or "").lower()
@@ -215,7 +218,7 @@ class CalendarEvent(models.Model):
             "privacy": self.privacy or DEFAULT,
             "show_as": self.show_as or "busy",
             "series_id": binding.series_id or None,
-            "original_start": binding.original_start and binding.original_start.replace(tzinfo=UTC),
+            "original_start": binding.original_start.replace(tzinfo=UTC) if binding.original_start else None,
             "etag": binding.etag or None,
         }
         if self.allday:

@@ -1,0 +1,1 @@
+from . import test_security, test_settings_partner, test_sync_apply
