@@ -244,6 +244,32 @@ class CalendarSyncAccount(models.Model):
             "domain": [("sync_binding_ids.account_id", "=", self.id)],
         }
 
+    @api.model
+    def get_sync_status(self, refresh=False):
+        """What the calendar view shows at the top right (C1-C3, C7).
+
+        With ``refresh`` the current user's calendars are synced first (the page
+        load and the refresh button call this). Errors are reported, not raised.
+        """
+        if not self._sync_enabled():
+            return {"enabled": False}
+        mine = self.search([("user_id", "=", self.env.uid), ("state", "not in", ("draft", "paused"))])
+        if refresh:
+            for account in mine:
+                account._sync(raise_errors=False)
+        dates = [d for d in mine.mapped("last_sync_date") if d]
+        colleagues = self.sudo().search(
+            [("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", self.env.uid)]
+        ).user_id
+        return {
+            "enabled": True,
+            "subscribed": bool(mine),
+            "last_sync": fields.Datetime.to_string(min(dates)) if dates else False,
+            "errors": [a.last_error for a in mine if a.last_error],
+            "syncing": any(a.state == "syncing" for a in mine),
+            "colleagues": [{"id": u.id, "partner_id": u.partner_id.id, "name": u.name} for u in colleagues],
+        }
+
     def _check_enabled(self):
         if not self._sync_enabled():
             raise UserError(_("The synced calendar is turned off in Settings."))
