@@ -81,6 +81,12 @@ class CalendarSyncAccount(models.Model):
     last_sync_date = fields.Datetime("Last synced", readonly=True, copy=False)
     last_full_sync_date = fields.Datetime("Last full sync", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
+    needs_reauth = fields.Boolean(
+        "Access must be granted again",
+        readonly=True,
+        copy=False,
+        help="Access was revoked or the password changed: the scheduled sync waits for a new subscription.",
+    )
     sync_state = fields.Char(
         groups="base.group_system",
         copy=False,
@@ -204,7 +210,10 @@ class CalendarSyncAccount(models.Model):
         subscribe = getattr(self, f"_subscribe_{self.provider}", None)
         if subscribe is None:
             raise UserError(_("Subscribing to %s is not available yet.", self.provider))
-        return subscribe()
+        try:
+            return subscribe()
+        except sync_errors.SyncError as exc:
+            raise UserError(exc.message) from None
 
     def action_synchronize(self):
         """'Synchronise' button: sync now, report the outcome on the form."""
@@ -284,16 +293,20 @@ class CalendarSyncAccount(models.Model):
             return
         accounts = self.search([("state", "in", ("subscribed", "synced", "syncing", "error"))], limit=limit)
         for account in accounts:
-            if account.state == "error" and account._error_needs_person():
+            if account.needs_reauth:
                 continue
-            account._sync(raise_errors=False)
-            account.binding_ids._push_pending()
+            try:
+                with self.env.cr.savepoint():
+                    account._sync(raise_errors=False)
+                    account.binding_ids._push_pending()
+            except Exception:
+                # a bug must not stop the other accounts; it is logged with its traceback
+                _logger.exception("Calendar account %s failed to sync", account.id)
+                account.write(
+                    {"state": "error", "last_error": _("The synchronisation failed unexpectedly; see the server log.")}
+                )
             if not getattr(threading.current_thread(), "testing", False):
                 self.env.cr.commit()
-
-    def _error_needs_person(self):
-        """An account whose access was revoked waits for its user to subscribe again."""
-        return bool(self.last_error) and self.env.context.get("force_sync") is None and not self.has_credentials
 
     def _sync(self, raise_errors=True, full=False):
         """Sync this account; returns the plan summary (or None on error)."""
@@ -313,6 +326,8 @@ class CalendarSyncAccount(models.Model):
     def _record_error(self, exc):
         message = exc.message if isinstance(exc, sync_errors.SyncError) else str(exc)
         vals = {"last_error": message, "state": "error"}
+        if isinstance(exc, sync_errors.AuthRevoked):
+            vals["needs_reauth"] = True
         if isinstance(exc, sync_errors.SyncError) and exc.retryable:
             # passing trouble: keep the sync state, say it, try again next run
             vals["state"] = "synced" if self.last_sync_date else "subscribed"
@@ -332,14 +347,12 @@ class CalendarSyncAccount(models.Model):
             "last_sync_date": fields.Datetime.now(),
             "state": "synced",
             "last_error": False,
+            "needs_reauth": False,
         }
         if changes.full:
             vals["last_full_sync_date"] = vals["last_sync_date"]
-        if self.state != "synced" or self.last_error:
-            self.write(vals)
-        else:
-            # nothing to say but the time: one small UPDATE
-            self.write({"last_sync_date": vals["last_sync_date"], **({"last_full_sync_date": vals["last_sync_date"]} if changes.full else {})})
+        # write only what changed: a sync with nothing new is one small UPDATE
+        self.write({k: v for k, v in vals.items() if k.endswith("_date") or self[k] != v})
         if changes.next_state and changes.next_state != state:
             self.sudo().sync_state = changes.next_state
         return summary

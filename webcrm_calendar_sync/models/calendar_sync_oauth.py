@@ -70,7 +70,7 @@ class CalendarSyncAccount(models.Model):
         except sync_errors.SyncError as exc:
             account._record_error(exc)
             return account
-        account.write({"state": "subscribed", "last_error": False})
+        account.write({"state": "subscribed", "last_error": False, "needs_reauth": False})
         return account
 
     def _oauth_request_session(self):

@@ -1,0 +1,82 @@
+"""Google Calendar accounts: OAuth subscription and provider construction."""
+
+from odoo import _, models
+from ..engine import errors as sync_errors
+
+DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
+DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+DEFAULT_API_ENDPOINT = "https://www.googleapis.com/"
+
+
+class CalendarSyncAccount(models.Model):
+    _inherit = "calendar.sync.account"
+
+    def _google_settings(self):
+        client_id = self._param("google_client_id")
+        client_secret = self._param("google_client_secret")
+        if not client_id or not client_secret:
+            raise sync_errors.ConfigurationError(_("Set the Google client ID and secret in Settings first."))
+        return {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "auth_uri": self._param("google_auth_uri") or DEFAULT_AUTH_URI,
+            "token_uri": self._param("google_token_uri") or DEFAULT_TOKEN_URI,
+            "api_endpoint": self._param("google_api_endpoint") or DEFAULT_API_ENDPOINT,
+        }
+
+    def _subscribe_google(self, session=None):
+        """'Authenticate and subscribe': send the browser to Google's consent page."""
+        from ..engine.providers import google
+
+        self.ensure_one()
+        conf = self._google_settings()
+        session = session if session is not None else self._oauth_request_session()
+        verifier, challenge = google.make_pkce_pair()
+        state = self._oauth_remember(session, {"verifier": verifier})
+        url = google.authorization_url(
+            conf["client_id"],
+            self._redirect_uri("google"),
+            state,
+            challenge,
+            auth_uri=conf["auth_uri"],
+            login_hint=self.email or self.user_id.email or None,
+        )
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    def _oauth_finish_google(self, flow, params):
+        from ..engine.providers import google
+
+        conf = self._google_settings()
+        if not params.get("code"):
+            raise sync_errors.AuthRevoked(_("Google did not grant access. Subscribe again."))
+        token = google.exchange_code(
+            params["code"],
+            flow["verifier"],
+            conf["client_id"],
+            conf["client_secret"],
+            self._redirect_uri("google"),
+            token_uri=conf["token_uri"],
+        )
+        self._set_credentials(token_data=token)
+        if not self.email:
+            provider = self._build_google_provider()
+            email = provider.primary_calendar_email()
+            if email:
+                self.email = email
+
+    def _build_google_provider(self):
+        from ..engine.providers import google
+
+        self.ensure_one()
+        conf = self._google_settings()
+        token, _password = self._get_credentials()
+        if not token:
+            raise sync_errors.AuthRevoked(_("This Google calendar is not subscribed yet."))
+        return google.GoogleProvider(
+            token,
+            client_id=conf["client_id"],
+            client_secret=conf["client_secret"],
+            token_uri=conf["token_uri"],
+            api_endpoint=conf["api_endpoint"],
+            on_credentials_changed=self._store_refreshed_credentials,
+        )
