@@ -13,6 +13,7 @@
         "security/calendar_sync_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_template_data.xml",
         "views/calendar_sync_account_views.xml",
         "views/calendar_event_views.xml",
         "views/res_partner_views.xml",

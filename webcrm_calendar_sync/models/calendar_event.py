@@ -64,6 +64,14 @@ class CalendarEvent(models.Model):
         "External time zone", help="Time zone the meeting was made in, kept when it is written back."
     )
     sync_error = fields.Char(compute="_compute_sync_error")
+    text_template_id = fields.Many2one(
+        "mail.template",
+        string="Text template",
+        domain=[("model", "=", "calendar.event")],
+        help="Fills the description from the meeting's fields (attendees, organisation, time, place, "
+        "organiser) when the invitation is sent; 'Edit template' merges it now to edit it by hand.",
+    )
+    text_template_applied = fields.Boolean(copy=False)
 
     @api.depends(
         "sync_binding_ids.account_id", "sync_binding_ids.last_sync", "sync_binding_ids.state", "user_id"
@@ -320,8 +328,18 @@ class CalendarEvent(models.Model):
                 bindings._push_pending()
         return super().action_archive()
 
+    def action_apply_text_template(self):
+        """'Edit template': merge the template into the description now, to edit it by hand."""
+        for event in self.filtered("text_template_id"):
+            template = event.text_template_id
+            body = template._render_field("body_html", event.ids, compute_lang=True)[event.id]
+            vals = {"description": body, "text_template_applied": True}
+            event.write(vals)
+        return True
+
     def action_save_and_send_invitation(self):
         """'Save and send invitation': the organiser's calendar invites the attendees."""
+        self.filtered(lambda e: e.text_template_id and not e.text_template_applied).action_apply_text_template()
         self._push_to_remote(send_invitations=True)
         return {
             "type": "ir.actions.client",

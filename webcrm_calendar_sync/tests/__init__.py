@@ -1,1 +1,1 @@
-from . import test_security, test_settings_partner, test_sync_apply
+from . import test_security, test_settings_partner, test_sync_apply, test_templates
