@@ -195,3 +195,9 @@ def test_engine_never_imports_odoo():
         "assert not any(n == 'odoo' or n.startswith('odoo.') for n in sys.modules), 'odoo imported'\n"
     ) % str(addon)
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_meetings_of_an_earlier_sync_are_linked_not_duplicated():
+    plan = plan_changes(ChangeSet(events=[remote("g1"), remote("g2")]), [], legacy_index={"g1": 7})
+    assert [(link.remote.external_id, link.event_id) for link in plan.link] == [("g1", 7)]
+    assert [r.external_id for r in plan.create] == ["g2"]

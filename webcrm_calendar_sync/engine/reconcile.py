@@ -118,6 +118,7 @@ def plan_changes(
     uid_index: Optional[dict] = None,
     *,
     window: Optional[Window] = None,
+    legacy_index: Optional[dict] = None,
     mass_delete_ratio: float = 0.5,
     mass_delete_min: int = 10,
 ) -> Plan:
@@ -127,7 +128,11 @@ def plan_changes(
     :param uid_index: {uid_key(...): event_id} of Odoo meetings bound through any
         account (or otherwise known by iCalUID)
     :param window: the window a full listing covered
+    :param legacy_index: {external_id: event_id} of Odoo meetings an earlier sync
+        (Odoo's google_calendar / microsoft_calendar) already made for this calendar:
+        they are linked, never duplicated (M1)
     """
+    legacy_index = legacy_index or {}
     plan = Plan()
     by_external = {b.external_id: b for b in bindings}
     uid_index = dict(uid_index or {})
@@ -166,7 +171,7 @@ def plan_changes(
             continue
         if binding is None:
             key = uid_key(remote.ical_uid, remote.original_start)
-            event_id = uid_index.get(key) if key else None
+            event_id = (uid_index.get(key) if key else None) or legacy_index.get(external_id)
             if event_id:
                 plan.link.append(Link(remote, event_id))
             else:

@@ -104,6 +104,28 @@ class CalendarEvent(models.Model):
     # remote -> Odoo
     # ------------------------------------------------------------------
     @api.model
+    def _calendar_sync_legacy_index(self, account, remotes):
+        """{external_id: event_id} of meetings Odoo's own google_calendar or
+        microsoft_calendar module already synced for this user (M1: no duplicates
+        when moving over). Empty when those modules are not installed."""
+        fields_by_provider = {"google": ("google_id",), "microsoft": ("microsoft_id", "ms_universal_event_id")}
+        names = [f for f in fields_by_provider.get(account.provider, ()) if f in self._fields]
+        if not names or not remotes:
+            return {}
+        by_value = {}
+        for remote in remotes:
+            by_value[remote.external_id] = remote.external_id
+            if remote.ical_uid:
+                by_value.setdefault(remote.ical_uid, remote.external_id)
+        index = {}
+        Event = self.sudo().with_context(active_test=False)
+        for name in names:
+            domain = [(name, "in", list(by_value)), ("user_id", "=", account.user_id.id)]
+            for row in Event.search_read(domain, [name]):
+                index[by_value[row[name]]] = row["id"]
+        return index
+
+    @api.model
     def _time_vals_from_remote(self, remote):
         if remote.all_day:
             return {

@@ -367,7 +367,8 @@ class CalendarSyncAccount(models.Model):
         states = [b._to_state() for b in bindings]
         uids = {r.ical_uid for r in changes.events if r.ical_uid}
         uid_index = Binding._uid_index(uids, exclude_account=self)
-        plan = plan_changes(changes, states, uid_index, window=window)
+        legacy = self.env["calendar.event"]._calendar_sync_legacy_index(self, changes.events)
+        plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy)
         if plan.mass_delete_blocked:
             _logger.warning(
                 "Calendar account %s: a full listing would remove %s meetings; nothing removed.",
