@@ -81,7 +81,9 @@ def test_without_etag_last_modified_decides():
 
 def test_cancelled_and_deleted_remove_bound_events_only():
     bindings = [binding("a", 1), binding("b", 2)]
-    changes = ChangeSet(events=[remote("a", "e2", status=CANCELLED), remote("x", status=CANCELLED)], deleted_ids=["b", "y"])
+    changes = ChangeSet(
+        events=[remote("a", "e2", status=CANCELLED), remote("x", status=CANCELLED)], deleted_ids=["b", "y"]
+    )
     plan = plan_changes(changes, bindings)
     assert sorted(b.external_id for b in plan.delete) == ["a", "b"]
     assert not plan.create

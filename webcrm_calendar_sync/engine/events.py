@@ -145,7 +145,7 @@ class RemoteEvent:
             self.status,
         )
 
-    def replace(self, **changes) -> "RemoteEvent":
+    def replace(self, **changes) -> RemoteEvent:
         return dataclasses.replace(self, **changes)
 
 
@@ -175,7 +175,7 @@ class Window:
     end: dt.datetime
 
     @classmethod
-    def around(cls, now: dt.datetime, days_back: int, days_ahead: int) -> "Window":
+    def around(cls, now: dt.datetime, days_back: int, days_ahead: int) -> Window:
         now = utc(now)
         return cls(now - dt.timedelta(days=days_back), now + dt.timedelta(days=days_ahead))
 

@@ -58,9 +58,7 @@ class CalendarProvider(abc.ABC):
         """Update; with ``etag`` the provider refuses (:class:`errors.Conflict`) a stale write."""
 
     @abc.abstractmethod
-    def delete_event(
-        self, external_id: str, *, etag: Optional[str] = None, send_invitations: bool = False
-    ) -> None:
+    def delete_event(self, external_id: str, *, etag: Optional[str] = None, send_invitations: bool = False) -> None:
         """Delete (or cancel an occurrence). A missing event is not an error."""
 
     # -- free/busy -----------------------------------------------------
@@ -69,8 +67,9 @@ class CalendarProvider(abc.ABC):
         """{email: [events.BusyInterval, ...]} for the given addresses."""
 
     # -- checks ----------------------------------------------------------
-    def check_connection(self) -> None:
-        """Raise a typed error when the account cannot be used (default: list nothing)."""
+    def check_connection(self) -> None:  # noqa: B027 - optional hook, not abstract
+        """Raise a typed error when the account cannot be used (default: nothing to check)."""
+        return None
 
 
 def call_with_retry(
@@ -100,4 +99,3 @@ def call_with_retry(
                 raise
             sleep(delay)
             waited += delay
-

@@ -183,10 +183,7 @@ def plan_changes(
         if binding.local_changed:
             remote_time = utc(remote.updated) if remote.updated else None
             local_time = utc(binding.local_updated) if binding.local_updated else None
-            if remote_time and local_time and local_time > remote_time:
-                winner = "local"
-            else:
-                winner = "remote"
+            winner = "local" if remote_time and local_time and local_time > remote_time else "remote"
             plan.conflicts.append(ConflictResolution(binding, remote, winner))
             continue
         plan.update.append(Update(binding, remote))
@@ -213,9 +210,7 @@ def _plan_gone(plan, by_external, seen, window, ratio, minimum):
     in_window = [
         b
         for b in by_external.values()
-        if window is None
-        or b.start is None
-        or (window.start <= utc(b.start) < window.end)
+        if window is None or b.start is None or (window.start <= utc(b.start) < window.end)
     ]
     gone = [b for b in in_window if b.external_id not in seen]
     if not gone:

@@ -1,11 +1,11 @@
 from . import (
-    calendar_sync_credential,
-    calendar_sync_account,
-    calendar_sync_oauth,
-    calendar_sync_google,
-    calendar_sync_binding,
     calendar_event,
+    calendar_sync_account,
+    calendar_sync_binding,
+    calendar_sync_credential,
+    calendar_sync_google,
+    calendar_sync_oauth,
+    res_config_settings,
     res_partner,
     res_users,
-    res_config_settings,
 )

@@ -50,9 +50,7 @@ class CalendarEvent(models.Model):
     )
     is_synced = fields.Boolean("Synced meeting", compute="_compute_synced", store=True, index=True)
     synced_last_date = fields.Datetime("Last sync", compute="_compute_synced", store=True)
-    synced_organizer_email = fields.Char(
-        "External organiser", help="E-mail of the organiser in the external calendar."
-    )
+    synced_organizer_email = fields.Char("External organiser", help="E-mail of the organiser in the external calendar.")
     synced_partner_company_ids = fields.Many2many(
         "res.partner",
         string="Organisations",
@@ -73,9 +71,7 @@ class CalendarEvent(models.Model):
     )
     text_template_applied = fields.Boolean(copy=False)
 
-    @api.depends(
-        "sync_binding_ids.account_id", "sync_binding_ids.last_sync", "sync_binding_ids.state", "user_id"
-    )
+    @api.depends("sync_binding_ids.account_id", "sync_binding_ids.last_sync", "sync_binding_ids.state", "user_id")
     def _compute_synced(self):
         for event in self:
             bindings = event.sync_binding_ids
@@ -181,9 +177,8 @@ class CalendarEvent(models.Model):
             current = self[name]
             if isinstance(current, models.BaseModel):
                 current = current.id or False
-            if name == "description":
-                if html2plaintext(current or "").strip() == (remote.description or "").strip():
-                    continue
+            if name == "description" and html2plaintext(current or "").strip() == (remote.description or "").strip():
+                continue
             if current != value:
                 vals[name] = value
         wanted = {cmd[2]["partner_id"]: cmd[2]["state"] for cmd in attendee_cmds}
@@ -332,8 +327,7 @@ class CalendarEvent(models.Model):
                 if event.sync_binding_ids and not writable:
                     raise UserError(
                         _(
-                            "“%s” comes from an external calendar that Odoo cannot change; "
-                            "delete or decline it there.",
+                            "“%s” comes from an external calendar that Odoo cannot change; delete or decline it there.",
                             event.name,
                         )
                     )

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 
 from ..engine import errors as sync_errors
 from ..engine.events import Window
-from ..engine.reconcile import BindingState, plan_changes, uid_key
+from ..engine.reconcile import plan_changes, uid_key
 
 _logger = logging.getLogger(__name__)
 
@@ -42,9 +42,7 @@ class CalendarSyncAccount(models.Model):
         tracking=True,
     )
     partner_id = fields.Many2one(related="user_id.partner_id")
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     provider = fields.Selection(PROVIDERS, required=True, default="google", tracking=True)
     email = fields.Char(
         string="E-mail address",
@@ -54,9 +52,7 @@ class CalendarSyncAccount(models.Model):
         string="EWS URL",
         help="Address of the Exchange Web Services, e.g. https://yourdomain.com/EWS/Exchange.asmx",
     )
-    ews_auth_type = fields.Selection(
-        [("basic", "Basic"), ("ntlm", "NTLM")], string="Authentication", default="basic"
-    )
+    ews_auth_type = fields.Selection([("basic", "Basic"), ("ntlm", "NTLM")], string="Authentication", default="basic")
     password = fields.Char(
         compute="_compute_password",
         inverse="_inverse_password",
@@ -267,9 +263,13 @@ class CalendarSyncAccount(models.Model):
             for account in mine:
                 account._sync(raise_errors=False)
         dates = [d for d in mine.mapped("last_sync_date") if d]
-        colleagues = self.sudo().search(
-            [("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", self.env.uid)]
-        ).user_id
+        colleagues = (
+            self.sudo()
+            .search(
+                [("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", self.env.uid)]
+            )
+            .user_id
+        )
         return {
             "enabled": True,
             "subscribed": bool(mine),

@@ -39,9 +39,7 @@ class CalendarSyncBinding(models.Model):
     _description = "Synced Calendar Binding"
     _order = "id"
 
-    account_id = fields.Many2one(
-        "calendar.sync.account", required=True, ondelete="cascade", index=True
-    )
+    account_id = fields.Many2one("calendar.sync.account", required=True, ondelete="cascade", index=True)
     event_id = fields.Many2one("calendar.event", ondelete="set null", index=True)
     user_id = fields.Many2one(related="account_id.user_id", store=True)
     provider = fields.Selection(related="account_id.provider", store=True)
@@ -253,8 +251,7 @@ class CalendarSyncBinding(models.Model):
                     current = provider.get_event(self.external_id)
                     self.event_id._message_log(
                         body=_(
-                            "Changed in the external calendar too; the Odoo version was written over "
-                            "this one: %s",
+                            "Changed in the external calendar too; the Odoo version was written over this one: %s",
                             current.summary,
                         )
                     )

@@ -13,9 +13,7 @@ class CalendarSyncCredential(models.Model):
     _description = "Synced Calendar Credentials"
     _log_access = False
 
-    account_id = fields.Many2one(
-        "calendar.sync.account", required=True, ondelete="cascade", index=True
-    )
+    account_id = fields.Many2one("calendar.sync.account", required=True, ondelete="cascade", index=True)
     token_data = fields.Text(help="OAuth tokens or msal token cache, as JSON.")
     password = fields.Char()
 

@@ -1,6 +1,7 @@
 """Google Calendar accounts: OAuth subscription and provider construction."""
 
 from odoo import _, models
+
 from ..engine import errors as sync_errors
 
 DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"

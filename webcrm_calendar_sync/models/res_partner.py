@@ -11,7 +11,10 @@ class ResPartner(models.Model):
     def _synced_meeting_domain(self):
         """Synced meetings of these contacts; a company's include its contacts' meetings."""
         self.ensure_one()
-        return [("is_synced", "=", True), ("partner_ids", "child_of", self.commercial_partner_id.id if self.is_company else self.id)]
+        return [
+            ("is_synced", "=", True),
+            ("partner_ids", "child_of", self.commercial_partner_id.id if self.is_company else self.id),
+        ]
 
     def _compute_synced_meeting_count(self):
         Event = self.env["calendar.event"]

@@ -1,1 +1,1 @@
-from . import test_security, test_settings_partner, test_sync_apply, test_templates, test_oauth_state
+from . import test_oauth_state, test_security, test_settings_partner, test_sync_apply, test_templates

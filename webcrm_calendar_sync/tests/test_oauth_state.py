@@ -43,4 +43,6 @@ class TestOAuthState(CalendarSyncCase):
         session = {}
         state = self.account.with_user(self.alice)._oauth_remember(session, {})
         with self.assertRaises(ValueError):
-            self.env["calendar.sync.account"].with_user(self.alice)._oauth_finish("microsoft", {"state": state}, session)
+            self.env["calendar.sync.account"].with_user(self.alice)._oauth_finish(
+                "microsoft", {"state": state}, session
+            )

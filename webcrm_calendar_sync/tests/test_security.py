@@ -63,12 +63,19 @@ class TestSecurity(CalendarSyncCase):
         other = self.env["res.company"].create({"name": "Other Co"})
         self.account_b.sudo().company_id = other
         admin = self.env.ref("base.user_admin")
-        visible = self.env["calendar.sync.account"].with_user(admin).with_context(allowed_company_ids=[self.env.company.id]).search([])
+        visible = (
+            self.env["calendar.sync.account"]
+            .with_user(admin)
+            .with_context(allowed_company_ids=[self.env.company.id])
+            .search([])
+        )
         self.assertNotIn(self.account_b, visible)
 
     def test_binding_is_unique_per_account_and_external_id(self):
-        event = self.env["calendar.event"].with_context(calendar_sync_from_remote=True).create(
-            {"name": "x", "start": "2026-12-01 10:00:00", "stop": "2026-12-01 11:00:00"}
+        event = (
+            self.env["calendar.event"]
+            .with_context(calendar_sync_from_remote=True)
+            .create({"name": "x", "start": "2026-12-01 10:00:00", "stop": "2026-12-01 11:00:00"})
         )
         Binding = self.env["calendar.sync.binding"]
         Binding.create({"account_id": self.account_a.id, "event_id": event.id, "external_id": "abc"})

@@ -47,12 +47,23 @@ class TestSettingsAndPartner(CalendarSyncCase):
         account = self.make_account(self.alice)
         cal = self.calendars[account.id]
         start = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-        cal.put(self.remote("With Ann", start, attendees=[self.attendee("ann@acme.test"), self.attendee("alice@example.com")]))
+        cal.put(
+            self.remote(
+                "With Ann", start, attendees=[self.attendee("ann@acme.test"), self.attendee("alice@example.com")]
+            )
+        )
         cal.put(self.remote("With Ben", start, attendees=[self.attendee("ben@acme.test")]))
-        cal.put(self.remote("With both", start, attendees=[self.attendee("ann@acme.test"), self.attendee("ben@acme.test")]))
+        cal.put(
+            self.remote("With both", start, attendees=[self.attendee("ann@acme.test"), self.attendee("ben@acme.test")])
+        )
         # a meeting made only in Odoo is not a synced one
         self.env["calendar.event"].create(
-            {"name": "Local", "start": "2026-12-05 10:00:00", "stop": "2026-12-05 11:00:00", "partner_ids": [(4, ann.id)]}
+            {
+                "name": "Local",
+                "start": "2026-12-05 10:00:00",
+                "stop": "2026-12-05 11:00:00",
+                "partner_ids": [(4, ann.id)],
+            }
         )
         with self.memory_providers(), self.freeze_window():
             account._sync()

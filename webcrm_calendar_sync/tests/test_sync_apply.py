@@ -89,7 +89,11 @@ class TestSyncApply(CalendarSyncCase):
         stored = cal.put(self.remote("Before"))
         self.sync(self.acc_alice)
         event = self.events_of(self.acc_alice)
-        cal.put(stored.replace(summary="After", start=stored.start + timedelta(hours=2), end=stored.end + timedelta(hours=2)))
+        cal.put(
+            stored.replace(
+                summary="After", start=stored.start + timedelta(hours=2), end=stored.end + timedelta(hours=2)
+            )
+        )
         self.sync(self.acc_alice)
         self.assertEqual(event.name, "After")
         self.assertEqual(event.start, datetime(2026, 12, 3, 11, 0))
@@ -99,11 +103,14 @@ class TestSyncApply(CalendarSyncCase):
         self.assertFalse(event.sync_binding_ids)
 
     def test_shared_meeting_is_one_meeting_whichever_syncs_first(self):
-        shared = dict(
-            ical_uid="shared-uid-1",
-            organizer_email="alice@example.com",
-            attendees=[self.attendee("alice@example.com", "accepted"), self.attendee("bob@example.com", "needsAction")],
-        )
+        shared = {
+            "ical_uid": "shared-uid-1",
+            "organizer_email": "alice@example.com",
+            "attendees": [
+                self.attendee("alice@example.com", "accepted"),
+                self.attendee("bob@example.com", "needsAction"),
+            ],
+        }
         self.calendars[self.acc_bob.id].put(self.remote("Team", **shared))
         self.calendars[self.acc_alice.id].put(self.remote("Team", **shared))
         self.sync(self.acc_bob)
@@ -133,14 +140,18 @@ class TestSyncApply(CalendarSyncCase):
 
     def test_odoo_meeting_goes_to_the_organisers_calendar_without_invitations(self):
         with self.memory_providers():
-            event = self.env["calendar.event"].with_user(self.alice).create(
-                {
-                    "name": "Booked in Odoo",
-                    "start": "2026-12-10 10:00:00",
-                    "stop": "2026-12-10 11:00:00",
-                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.customer.id])],
-                    "privacy": "private",
-                }
+            event = (
+                self.env["calendar.event"]
+                .with_user(self.alice)
+                .create(
+                    {
+                        "name": "Booked in Odoo",
+                        "start": "2026-12-10 10:00:00",
+                        "stop": "2026-12-10 11:00:00",
+                        "partner_ids": [(6, 0, [self.alice.partner_id.id, self.customer.id])],
+                        "privacy": "private",
+                    }
+                )
             )
         cal = self.calendars[self.acc_alice.id]
         self.assertEqual(len(cal.events), 1)
@@ -164,15 +175,25 @@ class TestSyncApply(CalendarSyncCase):
     def test_booking_on_behalf_of_a_colleague_goes_to_their_calendar(self):
         with self.memory_providers():
             self.env["calendar.event"].with_user(self.alice).create(
-                {"name": "For Bob", "start": "2026-12-11 10:00:00", "stop": "2026-12-11 11:00:00", "user_id": self.bob.id}
+                {
+                    "name": "For Bob",
+                    "start": "2026-12-11 10:00:00",
+                    "stop": "2026-12-11 11:00:00",
+                    "user_id": self.bob.id,
+                }
             )
         self.assertEqual(len(self.calendars[self.acc_bob.id].events), 1)
         self.assertEqual(len(self.calendars[self.acc_alice.id].events), 0)
 
     def test_changing_a_meeting_organised_elsewhere_is_refused(self):
         cal = self.calendars[self.acc_bob.id]
-        cal.put(self.remote("External boss meeting", organizer_email="boss@elsewhere.test",
-                            attendees=[self.attendee("bob@example.com")]))
+        cal.put(
+            self.remote(
+                "External boss meeting",
+                organizer_email="boss@elsewhere.test",
+                attendees=[self.attendee("bob@example.com")],
+            )
+        )
         self.sync(self.acc_bob)
         event = self.events_of(self.acc_bob)
         with self.memory_providers(), self.assertRaises(UserError):
@@ -201,10 +222,12 @@ class TestSyncApply(CalendarSyncCase):
         self.acc_alice.sudo().sync_state = "boom"
 
         with self.memory_providers():
+
             def failing_list(state, window):
                 raise errors.AuthRevoked()
 
             from unittest.mock import patch
+
             from odoo.addons.webcrm_calendar_sync.engine.testing.memory import MemoryProvider
 
             real = MemoryProvider.list_changes
@@ -224,7 +247,9 @@ class TestSyncApply(CalendarSyncCase):
     def test_free_busy_of_colleagues(self):
         self.calendars[self.acc_bob.id].put(self.remote("Busy", datetime(2026, 12, 3, 13, 0, tzinfo=UTC)))
         with self.memory_providers():
-            busy = self.env["calendar.event"].with_user(self.alice).get_synced_busy_intervals(
-                [self.bob.id, self.carol.id], "2026-12-03 00:00:00", "2026-12-04 00:00:00"
+            busy = (
+                self.env["calendar.event"]
+                .with_user(self.alice)
+                .get_synced_busy_intervals([self.bob.id, self.carol.id], "2026-12-03 00:00:00", "2026-12-04 00:00:00")
             )
         self.assertEqual(busy, {self.bob.id: [{"start": "2026-12-03 13:00:00", "stop": "2026-12-03 14:00:00"}]})

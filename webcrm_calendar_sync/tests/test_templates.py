@@ -10,7 +10,9 @@ class TestTemplates(CalendarSyncCase):
     def setUpClass(cls):
         super().setUpClass()
         company = cls.env["res.partner"].create({"name": "Acme AB", "is_company": True})
-        cls.contact = cls.env["res.partner"].create({"name": "Ann Andersson", "email": "ann@acme.test", "parent_id": company.id})
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Ann Andersson", "email": "ann@acme.test", "parent_id": company.id}
+        )
         cls.event = cls.env["calendar.event"].create(
             {
                 "name": "Quarterly review",

@@ -1,0 +1,25 @@
+PYTHON ?= python3
+PROVIDER ?= google
+EVENTS ?= 1000
+
+.PHONY: setup test lint format bench demo
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	bash scripts/test.sh
+
+lint:
+	ruff check .
+	ruff format --check .
+
+format:
+	ruff check --fix .
+	ruff format .
+
+bench:
+	$(PYTHON) bench/run.py --provider $(PROVIDER) --events $(EVENTS)
+
+demo:
+	bash scripts/demo.sh
