@@ -203,3 +203,15 @@ def test_meetings_of_an_earlier_sync_are_linked_not_duplicated():
     plan = plan_changes(ChangeSet(events=[remote("g1"), remote("g2")]), [], legacy_index={"g1": 7})
     assert [(link.remote.external_id, link.event_id) for link in plan.link] == [("g1", 7)]
     assert [r.external_id for r in plan.create] == ["g2"]
+
+
+def test_deleting_a_series_removes_its_occurrences():
+    bindings = [
+        binding("s_1", 1, series_id="s"),
+        binding("s_2", 2, series_id="s"),
+        binding("other", 3),
+    ]
+    plan = plan_changes(ChangeSet(deleted_ids=["s"]), bindings)
+    assert sorted(b.external_id for b in plan.delete) == ["s_1", "s_2"]
+    cancelled_master = ChangeSet(events=[remote("s", "e9", status=CANCELLED)])
+    assert len(plan_changes(cancelled_master, bindings).delete) == 2

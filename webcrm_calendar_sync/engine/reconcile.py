@@ -48,6 +48,7 @@ class BindingState:
     local_changed: bool = False  # the Odoo meeting changed since the last sync
     local_updated: Optional[dt.datetime] = None
     start: Optional[dt.datetime] = None  # of the Odoo meeting, for window checks
+    series_id: Optional[str] = None  # external id of the series master, for occurrences
 
 
 @dataclass
@@ -145,14 +146,26 @@ def plan_changes(
         if remote.external_id:
             latest[remote.external_id] = remote
 
+    by_series = {}
+    for b in by_external.values():
+        if b.series_id:
+            by_series.setdefault(b.series_id, []).append(b)
+
+    def delete(external_id):
+        """Remove what ``external_id`` names: an event, or every occurrence of a series."""
+        binding = by_external.get(external_id)
+        targets = [binding] if binding else by_series.get(external_id, [])
+        targets = [t for t in targets if t.external_id not in handled]
+        if not targets:
+            plan.skipped += 1
+        for target in targets:
+            handled.add(target.external_id)
+            plan.delete.append(target)
+
     for external_id in changes.deleted_ids:
         seen.add(external_id)
-        binding = by_external.get(external_id)
-        if binding is None or external_id in handled:
-            plan.skipped += 1
-            continue
-        handled.add(external_id)
-        plan.delete.append(binding)
+        if external_id not in handled:
+            delete(external_id)
 
     for external_id, remote in latest.items():
         seen.add(external_id)
@@ -161,10 +174,8 @@ def plan_changes(
         handled.add(external_id)
         binding = by_external.get(external_id)
         if remote.cancelled:
-            if binding is None:
-                plan.skipped += 1
-            else:
-                plan.delete.append(binding)
+            handled.discard(external_id)
+            delete(external_id)
             continue
         if remote.kind == MASTER:
             plan.skipped += 1

@@ -87,6 +87,7 @@ class CalendarSyncBinding(models.Model):
             local_changed=self.local_changed,
             local_updated=event.write_date and event.write_date.replace(tzinfo=UTC),
             start=event.start and event.start.replace(tzinfo=UTC),
+            series_id=self.series_id or None,
         )
 
     @api.model

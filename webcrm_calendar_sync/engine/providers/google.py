@@ -1,0 +1,429 @@
+"""Google Calendar through google-api-python-client (Calendar API v3).
+
+Recurring series are read as instances (``singleEvents=true``): each occurrence has
+its own id (``<master>_<start>``), so one occurrence can be changed or deleted alone
+and the series stays intact. Sync tokens make later listings incremental.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import secrets
+import urllib.parse
+from typing import Optional
+
+import google.auth.exceptions
+import google.oauth2.credentials
+import google_auth_httplib2
+import httplib2
+import requests
+from googleapiclient import discovery
+from googleapiclient import errors as gerrors
+
+from .. import errors
+from ..events import (
+    CANCELLED,
+    EXCEPTION,
+    MASTER,
+    OCCURRENCE,
+    SINGLE,
+    UTC,
+    Attendee,
+    BusyInterval,
+    ChangeSet,
+    RemoteEvent,
+)
+from ..provider import CalendarProvider, call_with_retry
+
+AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
+SCOPES = ("https://www.googleapis.com/auth/calendar",)
+PAGE_SIZE = 250
+
+
+# ---------------------------------------------------------------------------
+# OAuth helpers
+# ---------------------------------------------------------------------------
+def make_pkce_pair():
+    """(code_verifier, S256 code_challenge)."""
+    verifier = secrets.token_urlsafe(64)[:96]
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def authorization_url(
+    client_id, redirect_uri, state, code_challenge, auth_uri=AUTH_URI, login_hint=None, scopes=SCOPES
+):
+    params = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "scope": " ".join(scopes),
+        "access_type": "offline",
+        "prompt": "consent",
+        "include_granted_scopes": "true",
+        "state": state,
+        "code_challenge": code_challenge,
+        "code_challenge_method": "S256",
+    }
+    if login_hint:
+        params["login_hint"] = login_hint
+    return f"{auth_uri}?{urllib.parse.urlencode(params)}"
+
+
+def exchange_code(code, code_verifier, client_id, client_secret, redirect_uri, token_uri=TOKEN_URI, timeout=20):
+    """Trade the authorization code for tokens: {access_token, refresh_token, expiry, scope}."""
+    try:
+        response = requests.post(
+            token_uri,
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": code_verifier,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uri": redirect_uri,
+            },
+            timeout=timeout,
+        )
+    except requests.RequestException:
+        raise errors.Unavailable("Google's sign-in service could not be reached. Try again.") from None
+    data = _json(response)
+    if response.status_code != 200:
+        if data.get("error") == "invalid_client":
+            raise errors.ConfigurationError("Google refused the client ID or secret set in Settings.")
+        raise errors.AuthRevoked("Google did not grant access. Subscribe again to grant it.")
+    if not data.get("refresh_token"):
+        raise errors.AuthRevoked("Google granted no offline access. Subscribe again and accept every permission.")
+    expiry = dt.datetime.now(UTC) + dt.timedelta(seconds=int(data.get("expires_in", 3600)))
+    return {
+        "access_token": data["access_token"],
+        "refresh_token": data["refresh_token"],
+        "expiry": expiry.replace(tzinfo=None).isoformat(),
+        "scope": data.get("scope", " ".join(SCOPES)),
+    }
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+# ---------------------------------------------------------------------------
+# mapping
+# ---------------------------------------------------------------------------
+RESPONSES = {"needsAction": "needsAction", "accepted": "accepted", "declined": "declined", "tentative": "tentative"}
+
+
+def _parse_time(value: str) -> dt.datetime:
+    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def from_google(item: dict) -> RemoteEvent:
+    """Google event JSON -> RemoteEvent."""
+    status = item.get("status") or "confirmed"
+    start, end = item.get("start") or {}, item.get("end") or {}
+    if item.get("recurrence"):
+        kind = MASTER
+    elif item.get("recurringEventId"):
+        original = item.get("originalStartTime") or {}
+        same = (
+            original.get("dateTime")
+            and start.get("dateTime")
+            and _parse_time(original["dateTime"]) == _parse_time(start["dateTime"])
+        ) or (original.get("date") and original.get("date") == start.get("date"))
+        kind = OCCURRENCE if same else EXCEPTION
+    else:
+        kind = SINGLE
+    event = RemoteEvent(
+        external_id=item.get("id"),
+        ical_uid=item.get("iCalUID"),
+        summary=item.get("summary") or "",
+        description=item.get("description") or "",
+        location=item.get("location") or "",
+        organizer_email=(item.get("organizer") or {}).get("email", ""),
+        privacy=item.get("visibility") or "default",
+        show_as="free" if item.get("transparency") == "transparent" else "busy",
+        status=CANCELLED if status == "cancelled" else status,
+        kind=kind,
+        recurrence=list(item.get("recurrence") or []),
+        series_id=item.get("recurringEventId"),
+        etag=item.get("etag"),
+        updated=_parse_time(item["updated"]) if item.get("updated") else None,
+        timezone=start.get("timeZone") or "UTC",
+        raw=item,
+    )
+    original = item.get("originalStartTime") or {}
+    if original.get("dateTime"):
+        event.original_start = _parse_time(original["dateTime"])
+    elif original.get("date"):
+        event.original_start = dt.datetime.combine(dt.date.fromisoformat(original["date"]), dt.time.min, tzinfo=UTC)
+    if "date" in start:
+        event.all_day = True
+        event.start_date = dt.date.fromisoformat(start["date"])
+        end_date = dt.date.fromisoformat(end.get("date", start["date"]))
+        event.end_date = max(event.start_date, end_date - dt.timedelta(days=1))
+    elif "dateTime" in start:
+        event.start = _parse_time(start["dateTime"])
+        event.end = _parse_time(end.get("dateTime", start["dateTime"]))
+    event.attendees = [
+        Attendee(
+            email=a.get("email", ""),
+            name=a.get("displayName", ""),
+            response=RESPONSES.get(a.get("responseStatus"), "needsAction"),
+            organizer=bool(a.get("organizer")),
+            optional=bool(a.get("optional")),
+        )
+        for a in item.get("attendees") or []
+        if a.get("email") and not a.get("resource")
+    ]
+    return event
+
+
+def to_google(event: RemoteEvent) -> dict:
+    """RemoteEvent -> Google event JSON (for insert and patch)."""
+    body = {
+        "summary": event.summary or "",
+        "description": event.description or "",
+        "location": event.location or "",
+        "visibility": event.privacy or "default",
+        "transparency": "transparent" if event.show_as == "free" else "opaque",
+        "attendees": [
+            {"email": a.email, **({"displayName": a.name} if a.name else {}), "responseStatus": a.response}
+            | ({"optional": True} if a.optional else {})
+            for a in event.attendees
+        ],
+    }
+    if event.all_day:
+        body["start"] = {"date": event.start_date.isoformat()}
+        body["end"] = {"date": (event.end_date + dt.timedelta(days=1)).isoformat()}
+    else:
+        tz_name = event.timezone or "UTC"
+        body["start"] = {
+            "dateTime": event.start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "timeZone": tz_name,
+        }
+        body["end"] = {"dateTime": event.end.astimezone(UTC).isoformat().replace("+00:00", "Z"), "timeZone": tz_name}
+    if event.recurrence and event.kind == MASTER:
+        body["recurrence"] = list(event.recurrence)
+    if event.ical_uid and not event.external_id:
+        body["iCalUID"] = event.ical_uid
+    return body
+
+
+# ---------------------------------------------------------------------------
+# provider
+# ---------------------------------------------------------------------------
+class _CountingHttp(httplib2.Http):
+    def __init__(self, provider, **kw):
+        super().__init__(**kw)
+        self._provider = provider
+
+    def request(self, *args, **kwargs):
+        self._provider.requests += 1
+        return super().request(*args, **kwargs)
+
+
+class GoogleProvider(CalendarProvider):
+    name = "google"
+
+    def __init__(
+        self,
+        credentials: dict,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_uri: str = TOKEN_URI,
+        api_endpoint: str = API_ENDPOINT,
+        calendar_id: str = "primary",
+        timeout: float = 30,
+        page_size: int = PAGE_SIZE,
+        retry_delay: float = 0.5,
+        on_credentials_changed=None,
+    ):
+        super().__init__(on_credentials_changed=on_credentials_changed)
+        self.calendar_id = calendar_id
+        self.page_size = page_size
+        self.retry_delay = retry_delay
+        expiry = credentials.get("expiry")
+        self.credentials = google.oauth2.credentials.Credentials(
+            token=credentials.get("access_token"),
+            refresh_token=credentials.get("refresh_token"),
+            token_uri=token_uri,
+            client_id=client_id,
+            client_secret=client_secret,
+            scopes=(credentials.get("scope") or " ".join(SCOPES)).split(),
+            expiry=dt.datetime.fromisoformat(expiry) if expiry else None,
+        )
+        self._token = credentials.get("access_token")
+        self._scope = credentials.get("scope")
+        http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=_CountingHttp(self, timeout=timeout))
+        self.service = discovery.build(
+            "calendar",
+            "v3",
+            http=http,
+            static_discovery=True,
+            cache_discovery=False,
+            client_options={"api_endpoint": api_endpoint},
+        )
+
+    # -- plumbing ----------------------------------------------------------
+    def _execute(self, request, *, if_match: Optional[str] = None):
+        if if_match:
+            request.headers["If-Match"] = if_match
+
+        def run():
+            try:
+                return request.execute(num_retries=0)
+            except gerrors.HttpError as exc:
+                raise _typed(exc) from None
+            except google.auth.exceptions.RefreshError:
+                raise errors.AuthRevoked(
+                    "Google no longer grants access to this calendar. Subscribe again to grant access."
+                ) from None
+            except (httplib2.HttpLib2Error, OSError):
+                raise errors.Unavailable() from None
+            finally:
+                self._report_credentials()
+
+        return call_with_retry(run, base_delay=self.retry_delay, max_delay=max(self.retry_delay * 16, 0.01))
+
+    def _report_credentials(self):
+        if self.credentials.token and self.credentials.token != self._token:
+            self._token = self.credentials.token
+            expiry = self.credentials.expiry
+            self.on_credentials_changed(
+                {
+                    "access_token": self.credentials.token,
+                    "refresh_token": self.credentials.refresh_token,
+                    "expiry": expiry.replace(tzinfo=None).isoformat() if expiry else None,
+                    "scope": self._scope,
+                }
+            )
+
+    # -- reading -------------------------------------------------------
+    def primary_calendar_email(self) -> str:
+        data = self._execute(self.service.calendars().get(calendarId=self.calendar_id))
+        return (data.get("id") or "").lower()
+
+    def list_changes(self, state, window):
+        params = {
+            "calendarId": self.calendar_id,
+            "singleEvents": True,
+            "showDeleted": True,
+            "maxResults": self.page_size,
+        }
+        if state:
+            params["syncToken"] = state
+        else:
+            params["timeMin"] = window.start.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            params["timeMax"] = window.end.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        changes = ChangeSet(full=not state)
+        page_token = None
+        while True:
+            if page_token:
+                params["pageToken"] = page_token
+            data = self._execute(self.service.events().list(**params))
+            changes.requests += 1
+            for item in data.get("items", []):
+                event = from_google(item)
+                if event.cancelled and not state:
+                    continue  # a full listing keeps only what exists
+                if event.cancelled:
+                    changes.deleted_ids.append(event.external_id)
+                else:
+                    changes.events.append(event)
+            page_token = data.get("nextPageToken")
+            if not page_token:
+                changes.next_state = data.get("nextSyncToken")
+                break
+        return changes
+
+    def get_event(self, external_id):
+        return from_google(self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=external_id)))
+
+    # -- writing -------------------------------------------------------
+    def create_event(self, event, *, send_invitations=False):
+        body = to_google(event)
+        request = self.service.events().insert(
+            calendarId=self.calendar_id, body=body, sendUpdates="all" if send_invitations else "none"
+        )
+        return from_google(self._execute(request))
+
+    def update_event(self, external_id, event, *, etag=None, send_invitations=False):
+        body = to_google(event)
+        body.pop("iCalUID", None)
+        if event.is_instance or "_" in external_id:
+            body.pop("recurrence", None)
+        request = self.service.events().patch(
+            calendarId=self.calendar_id,
+            eventId=external_id,
+            body=body,
+            sendUpdates="all" if send_invitations else "none",
+        )
+        return from_google(self._execute(request, if_match=etag))
+
+    def delete_event(self, external_id, *, etag=None, send_invitations=False):
+        request = self.service.events().delete(
+            calendarId=self.calendar_id, eventId=external_id, sendUpdates="all" if send_invitations else "none"
+        )
+        try:
+            self._execute(request, if_match=etag)
+        except errors.NotFound:
+            pass
+
+    # -- free/busy -----------------------------------------------------
+    def free_busy(self, emails, start, end):
+        emails = list(emails)
+        body = {
+            "timeMin": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "timeMax": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "items": [{"id": e} for e in emails],
+        }
+        data = self._execute(self.service.freebusy().query(body=body))
+        result = {}
+        for email in emails:
+            entry = (data.get("calendars") or {}).get(email) or {}
+            result[email] = [
+                BusyInterval(_parse_time(b["start"]), _parse_time(b["end"])) for b in entry.get("busy", [])
+            ]
+        return result
+
+    def check_connection(self):
+        self.primary_calendar_email()
+
+
+def _typed(exc: gerrors.HttpError) -> errors.SyncError:
+    status = exc.resp.status
+    try:
+        payload = json.loads(exc.content.decode() or "{}")
+    except ValueError:
+        payload = {}
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    reasons = {e.get("reason") for e in error.get("errors", [])}
+    retry_after = exc.resp.get("retry-after")
+    retry_after = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+    if status == 429 or (status == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}):
+        return errors.RateLimited(status=status, retry_after=retry_after)
+    if status == 410 and "deleted" not in reasons:
+        return errors.SyncStateExpired(status=status)
+    if status in (404, 410):
+        return errors.NotFound(status=status)
+    if status == 412:
+        return errors.Conflict(status=status)
+    if status == 401:
+        return errors.AuthRevoked(
+            "Google no longer grants access to this calendar. Subscribe again to grant access.", status=status
+        )
+    if status == 403:
+        return errors.Forbidden("Google does not allow this calendar account to make that change.", status=status)
+    if status >= 500:
+        return errors.Unavailable(status=status)
+    return errors.SyncError(f"Google Calendar refused the request ({status}).", status=status)

@@ -1,0 +1,668 @@
+"""A local fake of Google Calendar v3 and Google's OAuth 2.0 endpoints.
+
+It speaks the wire format closely enough for google-api-python-client (with its
+static discovery document), google-auth and our own code to run unmodified against
+it: point ``client_options={"api_endpoint": server.api_endpoint}`` and the token
+URI at ``server.token_uri``. State is in memory; a ``threading.RLock`` guards it.
+
+What it does: OAuth authorization code with PKCE (S256) and refresh tokens,
+revocation (``invalid_grant``); events list/get/insert/patch/update/delete/instances
+with sync tokens (410 once invalidated), pagination, etags and ``If-Match`` (412);
+recurring masters expanded into instances (``singleEvents=true``) with moved and
+cancelled instances stored as exceptions; copies of a meeting in the calendars of
+attendees known to the server (same iCalUID); free/busy; invitations recorded
+(``sendUpdates``); injected faults (429, 403 rateLimitExceeded, 5xx).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import itertools
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from dateutil import rrule as dt_rrule
+from dateutil import tz as dt_tz
+
+UTC = dt.timezone.utc
+EXPAND_BACK = dt.timedelta(days=400)
+EXPAND_AHEAD = dt.timedelta(days=800)
+
+
+def _now():
+    return dt.datetime.now(UTC)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _parse_dt(value: str) -> dt.datetime:
+    value = value.replace("Z", "+00:00")
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _when(node: dict, tz_name: str | None = None) -> dt.datetime:
+    """Start of a Google start/end node as an aware datetime (dates at midnight UTC)."""
+    if "dateTime" in node:
+        return _parse_dt(node["dateTime"])
+    day = dt.date.fromisoformat(node["date"])
+    return dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
+
+
+class ApiError(Exception):
+    def __init__(self, status, reason, message, headers=None):
+        super().__init__(message)
+        self.status, self.reason, self.message, self.headers = status, reason, message, headers or {}
+
+
+class FakeGoogle:
+    """The server. ``start()`` it (or use it as a context manager)."""
+
+    def __init__(self, client_id="test-client", client_secret="test-secret", token_lifetime=3600):
+        self.clients = {client_id: client_secret}
+        self.client_id, self.client_secret = client_id, client_secret
+        self.token_lifetime = token_lifetime
+        self.lock = threading.RLock()
+        self.calendars = {}  # email -> {event_id: event}
+        self.seq = itertools.count(1)
+        self.min_token_seq = {}  # email -> sync tokens below are refused (410)
+        self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
+        self.revoked = set()
+        self.default_login = None
+        self.invitations = []  # dicts: calendar, event_id, emails, method
+        self.requests = 0
+        self.log = []  # (method, path, query dict)
+        self.faults = []
+        self.httpd = None
+        self.thread = None
+
+    # -- life cycle ------------------------------------------------------
+    def start(self):
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    @property
+    def api_endpoint(self):
+        return self.url + "calendar/v3/"
+
+    @property
+    def auth_uri(self):
+        return self.url + "o/oauth2/auth"
+
+    @property
+    def token_uri(self):
+        return self.url + "token"
+
+    # -- test helpers ----------------------------------------------------
+    def add_user(self, email):
+        with self.lock:
+            self.calendars.setdefault(email.lower(), {})
+        return email.lower()
+
+    def issue_tokens(self, email, scope="https://www.googleapis.com/auth/calendar"):
+        """Tokens as if ``email`` had granted access (skips the browser round trip)."""
+        self.add_user(email)
+        with self.lock:
+            access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+            self.access_tokens[access] = (email.lower(), time.time() + self.token_lifetime)
+            self.refresh_tokens[refresh] = email.lower()
+        expiry = _now() + dt.timedelta(seconds=self.token_lifetime)
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expiry": expiry.replace(tzinfo=None).isoformat(),
+            "scope": scope,
+        }
+
+    def revoke(self, email):
+        with self.lock:
+            for token, owner in list(self.refresh_tokens.items()):
+                if owner == email.lower():
+                    self.revoked.add(token)
+            for token, (owner, _exp) in list(self.access_tokens.items()):
+                if owner == email.lower():
+                    del self.access_tokens[token]
+
+    def expire_access_tokens(self):
+        with self.lock:
+            for token, (owner, _exp) in list(self.access_tokens.items()):
+                self.access_tokens[token] = (owner, time.time() - 1)
+
+    def invalidate_sync_tokens(self, email):
+        with self.lock:
+            self.min_token_seq[email.lower()] = next(self.seq)
+
+    def fail_next(self, count=1, status=429, reason=None, retry_after=None):
+        if reason is None:
+            reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(status, "backendError")
+        with self.lock:
+            self.faults.extend([(status, reason, retry_after)] * count)
+
+    def add_event(self, email, body, send_updates="none"):
+        """Insert ``body`` (Google JSON) into ``email``'s calendar as the API would."""
+        self.add_user(email)
+        with self.lock:
+            return copy.deepcopy(self._insert(email.lower(), copy.deepcopy(body), send_updates))
+
+    def events_of(self, email, include_cancelled=False):
+        with self.lock:
+            return [
+                copy.deepcopy(e)
+                for e in self.calendars.get(email.lower(), {}).values()
+                if include_cancelled or e.get("status") != "cancelled"
+            ]
+
+    def instances_of(self, email, event_id):
+        with self.lock:
+            master = self.calendars[email.lower()][event_id]
+            return [copy.deepcopy(i) for i in self._instances(email.lower(), master, None, None)]
+
+    # -- storage ---------------------------------------------------------
+    def _stamp(self, event):
+        seq = next(self.seq)
+        event["_seq"] = seq
+        event["etag"] = f'"{seq}"'
+        event["updated"] = _iso(_now())
+        event["sequence"] = event.get("sequence", -1) + 1
+
+    def _insert(self, email, body, send_updates, organizer=None, ical_uid=None):
+        cal = self.calendars[email]
+        event_id = body.get("id") or secrets.token_hex(13)
+        if event_id in cal and cal[event_id].get("status") != "cancelled":
+            raise ApiError(409, "duplicate", "The requested identifier already exists.")
+        body.update(
+            id=event_id,
+            kind="calendar#event",
+            status=body.get("status") or "confirmed",
+            iCalUID=ical_uid or body.get("iCalUID") or f"{event_id}@google.com",
+            created=_iso(_now()),
+            organizer=organizer or body.get("organizer") or {"email": email, "self": True},
+            creator={"email": email},
+        )
+        body.setdefault("htmlLink", f"https://calendar.example/event?eid={event_id}")
+        self._stamp(body)
+        cal[event_id] = body
+        if organizer is None:
+            self._propagate(email, body)
+            self._invite(email, body, send_updates, "request")
+        return body
+
+    def _copies(self, ical_uid, exclude):
+        for email, cal in self.calendars.items():
+            if email == exclude:
+                continue
+            for event in cal.values():
+                if event.get("iCalUID") == ical_uid and not event.get("recurringEventId"):
+                    yield email, event
+
+    def _propagate(self, organizer_email, event):
+        """Keep the attendees' copies (same iCalUID) in line with the organiser's event."""
+        if event.get("recurringEventId"):
+            return
+        attendees = {a["email"].lower() for a in event.get("attendees", [])}
+        existing = dict(self._copies(event["iCalUID"], organizer_email))
+        for email in attendees:
+            if email == organizer_email or email not in self.calendars:
+                continue
+            fields = {
+                k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_") and k not in ("id", "etag")
+            }
+            if email in existing:
+                target = existing[email]
+                target.update(fields)
+                target["id"] = [k for k, v in self.calendars[email].items() if v is target][0]
+                self._stamp(target)
+            else:
+                fields.pop("id", None)
+                self._insert(email, fields, "none", organizer=event["organizer"], ical_uid=event["iCalUID"])
+        for email, target in existing.items():
+            if email not in attendees or event.get("status") == "cancelled":
+                target["status"] = "cancelled"
+                self._stamp(target)
+
+    def _invite(self, email, event, send_updates, method):
+        if send_updates not in ("all", "externalOnly"):
+            return
+        guests = [a["email"].lower() for a in event.get("attendees", []) if a["email"].lower() != email]
+        if guests:
+            self.invitations.append({"calendar": email, "event_id": event["id"], "emails": guests, "method": method})
+
+    # -- recurrence ------------------------------------------------------
+    def _instances(self, email, master, time_min, time_max):
+        """Instances of ``master`` between bounds (exceptions applied)."""
+        cal = self.calendars[email]
+        start = _when(master["start"])
+        end = _when(master["end"])
+        duration = end - start
+        all_day = "date" in master["start"]
+        tz_name = master["start"].get("timeZone")
+        zone = dt_tz.gettz(tz_name) if tz_name else UTC
+        local_start = start.astimezone(zone) if not all_day else start
+        lines = "\n".join(master.get("recurrence", []))
+        rules = dt_rrule.rrulestr(f"DTSTART:{local_start.strftime('%Y%m%dT%H%M%S')}\n{lines}", forceset=True)
+        lo = time_min or (_now() - EXPAND_BACK)
+        hi = time_max or (_now() + EXPAND_AHEAD)
+        exceptions = {
+            e["originalStartTime"].get("dateTime") or e["originalStartTime"].get("date"): e
+            for e in cal.values()
+            if e.get("recurringEventId") == master["id"]
+        }
+        out = []
+        for occ in rules.between(
+            (lo - duration).astimezone(zone).replace(tzinfo=None), hi.astimezone(zone).replace(tzinfo=None), inc=True
+        ):
+            occ_start = occ.replace(tzinfo=zone) if not all_day else occ.replace(tzinfo=UTC)
+            if all_day:
+                key = occ_start.date().isoformat()
+                inst_id = f"{master['id']}_{occ_start.strftime('%Y%m%d')}"
+                original = {"date": key}
+                s_node = {"date": key}
+                e_node = {"date": (occ_start + duration).date().isoformat()}
+            else:
+                key = _iso(occ_start).replace(".000Z", "Z")
+                inst_id = f"{master['id']}_{occ_start.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+                original = {"dateTime": key, **({"timeZone": tz_name} if tz_name else {})}
+                s_node = dict(original)
+                e_node = {
+                    "dateTime": _iso(occ_start + duration).replace(".000Z", "Z"),
+                    **({"timeZone": tz_name} if tz_name else {}),
+                }
+            exc = exceptions.get(key)
+            if exc is not None:
+                out.append(exc)
+                continue
+            inst = {k: copy.deepcopy(v) for k, v in master.items() if k not in ("recurrence",)}
+            inst.update(id=inst_id, recurringEventId=master["id"], originalStartTime=original, start=s_node, end=e_node)
+            out.append(inst)
+        return out
+
+    def _instance_exception(self, email, master, instance_id):
+        """The stored exception for ``instance_id`` (made from the generated instance)."""
+        cal = self.calendars[email]
+        if instance_id in cal:
+            return cal[instance_id]
+        for inst in self._instances(email, master, None, None):
+            if inst["id"] == instance_id:
+                exc = dict(inst)
+                cal[instance_id] = exc
+                return exc
+        raise ApiError(404, "notFound", "Not Found")
+
+    # -- API -----------------------------------------------------------------
+    def handle(self, method, path, query, headers, body):
+        with self.lock:
+            self.requests += 1
+            self.log.append((method, path, dict(query)))
+            if self.faults and not path.startswith("/o/oauth2/auth") and path != "/token":
+                status, reason, retry_after = self.faults.pop(0)
+                extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+                raise ApiError(status, reason, "Rate Limit Exceeded" if "ate" in reason else "Backend Error", extra)
+            if path.startswith("/o/oauth2/auth"):
+                return self._authorize(query)
+            if path == "/token":
+                return self._token(body)
+            email = self._auth(headers)
+            parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+            if parts[:2] != ["calendar", "v3"]:
+                raise ApiError(404, "notFound", "Not Found")
+            parts = parts[2:]
+            if parts == ["freeBusy"] and method == "POST":
+                return 200, self._freebusy(json.loads(body or b"{}"))
+            if parts[:3] == ["users", "me", "calendarList"] and len(parts) == 4:
+                return 200, {"kind": "calendar#calendarListEntry", "id": email, "primary": True, "summary": email}
+            if parts[0] != "calendars" or len(parts) < 2:
+                raise ApiError(404, "notFound", "Not Found")
+            cal_id = email if parts[1] == "primary" else parts[1].lower()
+            if cal_id != email:
+                raise ApiError(403, "forbidden", "Forbidden")
+            if len(parts) == 2 and method == "GET":
+                return 200, {"kind": "calendar#calendar", "id": email, "summary": email, "timeZone": "UTC"}
+            if len(parts) == 3 and parts[2] == "events":
+                if method == "GET":
+                    return 200, self._list(email, query)
+                if method == "POST":
+                    data = json.loads(body or b"{}")
+                    self._validate(data)
+                    return 200, self._public(self._insert(email, data, query.get("sendUpdates", "none")))
+            if len(parts) >= 4 and parts[2] == "events":
+                event_id = parts[3]
+                if len(parts) == 5 and parts[4] == "instances" and method == "GET":
+                    return 200, self._list_instances(email, event_id, query)
+                if len(parts) == 4:
+                    return self._one(email, event_id, method, query, headers, body)
+            raise ApiError(404, "notFound", "Not Found")
+
+    def _authorize(self, query):
+        client_id = query.get("client_id")
+        if client_id not in self.clients:
+            raise ApiError(401, "invalid_client", "The OAuth client was not found.")
+        for name in ("redirect_uri", "response_type", "code_challenge", "state"):
+            if not query.get(name):
+                raise ApiError(400, "invalid_request", f"Missing required parameter: {name}")
+        if query.get("code_challenge_method") != "S256" or query["response_type"] != "code":
+            raise ApiError(400, "invalid_request", "PKCE S256 and response_type=code are required")
+        email = (query.get("login_hint") or self.default_login or "").lower()
+        if not email:
+            raise ApiError(400, "invalid_request", "no user to log in")
+        self.add_user(email)
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {
+            "email": email,
+            "client_id": client_id,
+            "redirect_uri": query["redirect_uri"],
+            "challenge": query["code_challenge"],
+            "offline": query.get("access_type") == "offline",
+        }
+        sep = "&" if "?" in query["redirect_uri"] else "?"
+        location = query["redirect_uri"] + sep + urllib.parse.urlencode({"code": code, "state": query["state"]})
+        return 302, {"_location": location}
+
+    def _token(self, body):
+        form = dict(urllib.parse.parse_qsl(body.decode() if isinstance(body, bytes) else body or ""))
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if self.clients.get(client_id) != secret:
+            raise ApiError(401, "invalid_client", "Unauthorized")
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            data = self.codes.pop(form.get("code", ""), None)
+            if not data or data["client_id"] != client_id or data["redirect_uri"] != form.get("redirect_uri"):
+                raise ApiError(400, "invalid_grant", "Malformed auth code.")
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+            if digest != data["challenge"]:
+                raise ApiError(400, "invalid_grant", "Invalid code verifier.")
+            tokens = self.issue_tokens(data["email"])
+            if not data["offline"]:
+                self.refresh_tokens.pop(tokens.pop("refresh_token"), None)
+            answer = {
+                "access_token": tokens["access_token"],
+                "expires_in": self.token_lifetime,
+                "scope": tokens["scope"],
+                "token_type": "Bearer",
+            }
+            if "refresh_token" in tokens:
+                answer["refresh_token"] = tokens["refresh_token"]
+            return 200, answer
+        if grant == "refresh_token":
+            token = form.get("refresh_token", "")
+            email = self.refresh_tokens.get(token)
+            if not email or token in self.revoked:
+                raise ApiError(400, "invalid_grant", "Token has been expired or revoked.")
+            access = secrets.token_urlsafe(24)
+            self.access_tokens[access] = (email, time.time() + self.token_lifetime)
+            return 200, {"access_token": access, "expires_in": self.token_lifetime, "token_type": "Bearer"}
+        raise ApiError(400, "unsupported_grant_type", "Invalid grant_type")
+
+    def _auth(self, headers):
+        auth = headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        owner = self.access_tokens.get(token)
+        if not owner or owner[1] < time.time():
+            raise ApiError(
+                401,
+                "authError",
+                "Invalid Credentials",
+                {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+            )
+        return owner[0]
+
+    @staticmethod
+    def _validate(data):
+        for name in ("start", "end"):
+            node = data.get(name) or {}
+            if "dateTime" not in node and "date" not in node:
+                raise ApiError(400, "required", f"Missing {name} time.")
+
+    @staticmethod
+    def _public(event):
+        return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
+
+    def _token_for(self, email, seq):
+        return base64.urlsafe_b64encode(f"{email}|{seq}".encode()).decode()
+
+    def _list(self, email, query):
+        cal = self.calendars[email]
+        single = query.get("singleEvents") == "true"
+        show_deleted = query.get("showDeleted") == "true"
+        sync_token = query.get("syncToken")
+        since = None
+        if sync_token:
+            if any(query.get(p) for p in ("timeMin", "timeMax", "orderBy", "q", "updatedMin", "iCalUID")):
+                raise ApiError(400, "invalid", "Sync token cannot be used with other filters.")
+            try:
+                owner, seq = base64.urlsafe_b64decode(sync_token.encode()).decode().split("|")
+                since = int(seq)
+            except Exception:
+                raise ApiError(
+                    410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required."
+                ) from None
+            if owner != email or since < self.min_token_seq.get(email, 0):
+                raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
+        page_token = query.get("pageToken")
+        snapshot = next(self.seq)
+        if page_token:
+            offset, snapshot = (int(x) for x in page_token.split("."))
+        else:
+            offset = 0
+        time_min = _parse_dt(query["timeMin"]) if query.get("timeMin") else None
+        time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
+        items = []
+        for event in sorted(cal.values(), key=lambda e: e["_seq"]):
+            if since is not None and event["_seq"] <= since:
+                # a changed exception makes its series' instance news even if the master is old
+                continue
+            if event.get("recurringEventId") and single and event["recurringEventId"] in cal:
+                # exceptions come out through their master's expansion, unless only they changed
+                master = cal[event["recurringEventId"]]
+                if since is None or master["_seq"] > since:
+                    continue
+                items.append(event)
+                continue
+            cancelled = event.get("status") == "cancelled"
+            if cancelled and not (show_deleted or since is not None):
+                continue
+            if single and event.get("recurrence") and not cancelled:
+                items.extend(self._instances(email, event, time_min, time_max))
+                continue
+            if not event.get("recurrence") and (time_min or time_max) and not cancelled:
+                start, end = _when(event["start"]), _when(event["end"])
+                if (time_max and start >= time_max) or (time_min and end <= time_min):
+                    continue
+            items.append(event)
+        if not show_deleted and since is None:
+            items = [i for i in items if i.get("status") != "cancelled"]
+        size = min(int(query.get("maxResults", 250)), 2500)
+        page = items[offset : offset + size]
+        answer = {
+            "kind": "calendar#events",
+            "etag": f'"p{snapshot}"',
+            "summary": email,
+            "updated": _iso(_now()),
+            "timeZone": "UTC",
+            "accessRole": "owner",
+            "items": [self._public(i) for i in page],
+        }
+        if offset + size < len(items):
+            answer["nextPageToken"] = f"{offset + size}.{snapshot}"
+        else:
+            answer["nextSyncToken"] = self._token_for(email, snapshot)
+        return answer
+
+    def _list_instances(self, email, event_id, query):
+        cal = self.calendars[email]
+        master = cal.get(event_id)
+        if not master or not master.get("recurrence"):
+            raise ApiError(404, "notFound", "Not Found")
+        time_min = _parse_dt(query["timeMin"]) if query.get("timeMin") else None
+        time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
+        items = self._instances(email, master, time_min, time_max)
+        if query.get("showDeleted") != "true":
+            items = [i for i in items if i.get("status") != "cancelled"]
+        return {"kind": "calendar#events", "items": [self._public(i) for i in items]}
+
+    def _find(self, email, event_id):
+        cal = self.calendars[email]
+        if event_id in cal:
+            return cal[event_id]
+        master_id, sep, _stamp = event_id.rpartition("_")
+        if sep and master_id in cal and cal[master_id].get("recurrence"):
+            return self._instance_exception(email, cal[master_id], event_id)
+        raise ApiError(404, "notFound", "Not Found")
+
+    def _one(self, email, event_id, method, query, headers, body):
+        event = self._find(email, event_id)
+        if method == "GET":
+            return 200, self._public(event)
+        if_match = headers.get("If-Match")
+        if if_match and if_match != event.get("etag"):
+            raise ApiError(412, "conditionNotMet", "Precondition Failed")
+        send = query.get("sendUpdates", "none")
+        organizer = (event.get("organizer") or {}).get("email", email)
+        if method in ("PATCH", "PUT"):
+            data = json.loads(body or b"{}")
+            if organizer != email and any(k not in ("attendees", "reminders", "colorId") for k in data):
+                # changes to an attendee's copy stay in that copy (like Google); fine here
+                pass
+            if method == "PUT":
+                self._validate(data)
+                keep = {
+                    k: event[k]
+                    for k in (
+                        "id",
+                        "iCalUID",
+                        "created",
+                        "organizer",
+                        "creator",
+                        "recurringEventId",
+                        "originalStartTime",
+                        "sequence",
+                        "_seq",
+                        "htmlLink",
+                    )
+                    if k in event
+                }
+                event.clear()
+                event.update(keep)
+                event["status"] = "confirmed"
+            event.update({k: v for k, v in data.items() if k not in ("id", "etag", "iCalUID")})
+            self._stamp(event)
+            if organizer == email:
+                self._propagate(email, event)
+                self._invite(email, event, send, "update")
+            return 200, self._public(event)
+        if method == "DELETE":
+            if event.get("status") == "cancelled":
+                raise ApiError(410, "deleted", "Resource has been deleted")
+            event["status"] = "cancelled"
+            self._stamp(event)
+            if organizer == email:
+                self._propagate(email, event)
+                self._invite(email, event, send, "cancel")
+            return 204, None
+        raise ApiError(405, "methodNotAllowed", "Method not allowed")
+
+    def _freebusy(self, data):
+        time_min, time_max = _parse_dt(data["timeMin"]), _parse_dt(data["timeMax"])
+        calendars = {}
+        for item in data.get("items", []):
+            email = item["id"].lower()
+            if email not in self.calendars:
+                calendars[item["id"]] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
+                continue
+            busy = []
+            for event in self.calendars[email].values():
+                if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
+                    continue
+                if event.get("recurringEventId") and event["recurringEventId"] in self.calendars[email]:
+                    continue
+                occurrences = self._instances(email, event, time_min, time_max) if event.get("recurrence") else [event]
+                for occ in occurrences:
+                    if occ.get("status") == "cancelled":
+                        continue
+                    start, end = _when(occ["start"]), _when(occ["end"])
+                    if start < time_max and end > time_min:
+                        busy.append((max(start, time_min), min(end, time_max)))
+            busy.sort()
+            calendars[item["id"]] = {"busy": [{"start": _iso(s), "end": _iso(e)} for s, e in busy]}
+        return {
+            "kind": "calendar#freeBusy",
+            "timeMin": _iso(time_min),
+            "timeMax": _iso(time_max),
+            "calendars": calendars,
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGoogle = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _dispatch(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            status, payload = self.fake.handle(self.command, parsed.path, query, self.headers, body)
+            headers = {}
+        except ApiError as exc:
+            status, headers = exc.status, exc.headers
+            if exc.reason in ("invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"):
+                payload = {"error": exc.reason, "error_description": exc.message}
+            else:
+                payload = {
+                    "error": {
+                        "code": exc.status,
+                        "message": exc.message,
+                        "errors": [{"domain": "global", "reason": exc.reason, "message": exc.message}],
+                    }
+                }
+        if status == 302:
+            self.send_response(302)
+            self.send_header("Location", payload["_location"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch
