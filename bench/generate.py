@@ -15,7 +15,20 @@ from engine.events import MASTER, Attendee, RemoteEvent
 
 UTC = dt.timezone.utc
 ZONES = ["Europe/Stockholm", "Europe/London", "America/New_York", "Asia/Tokyo", "Europe/Berlin", "UTC"]
-WORDS = ["review", "demo", "planning", "sync", "kickoff", "budget", "roadmap", "lunch", "workshop", "offsite", "call", "retro"]
+WORDS = [
+    "review",
+    "demo",
+    "planning",
+    "sync",
+    "kickoff",
+    "budget",
+    "roadmap",
+    "lunch",
+    "workshop",
+    "offsite",
+    "call",
+    "retro",
+]
 
 
 def generate(n: int, owner: str, *, seed: int = 42, now: dt.datetime | None = None, colleagues=()):

@@ -6,7 +6,7 @@ from ..engine import errors as sync_errors
 
 DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
 DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
-DEFAULT_API_ENDPOINT = "https://www.googleapis.com/"
+DEFAULT_API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 
 
 class CalendarSyncAccount(models.Model):

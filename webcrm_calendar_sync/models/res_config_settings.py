@@ -35,7 +35,7 @@ class ResConfigSettings(models.TransientModel):
     calendar_sync_google_api_endpoint = fields.Char(
         "Google Calendar API endpoint",
         config_parameter="webcrm_calendar_sync.google_api_endpoint",
-        default="https://www.googleapis.com/",
+        default="https://www.googleapis.com/calendar/v3/",
     )
     # Microsoft 365
     calendar_sync_microsoft_client_id = fields.Char(

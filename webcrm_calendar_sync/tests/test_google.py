@@ -1,0 +1,317 @@
+"""Google Calendar end to end: the addon against the local fake Google server."""
+
+import datetime as dt
+import urllib.parse
+from unittest.mock import patch
+
+import requests
+
+from odoo.exceptions import UserError
+
+from ..engine.events import Window
+from ..engine.testing.fake_google import FakeGoogle
+from .common import CalendarSyncCase
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def gbody(summary, start, hours=1, tz="UTC", **kw):
+    iso = lambda d: d.astimezone(UTC).isoformat().replace("+00:00", "Z")  # noqa: E731
+    return {
+        "summary": summary,
+        "start": {"dateTime": iso(start), "timeZone": tz},
+        "end": {"dateTime": iso(start + dt.timedelta(hours=hours)), "timeZone": tz},
+        **kw,
+    }
+
+
+class TestGoogle(CalendarSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGoogle().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_google_client_id": cls.server.client_id,
+                "calendar_sync_google_client_secret": cls.server.client_secret,
+                "calendar_sync_google_auth_uri": cls.server.auth_uri,
+                "calendar_sync_google_token_uri": cls.server.token_uri,
+                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
+            }
+        ).execute()
+        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
+
+    def setUp(self):
+        super().setUp()
+        # a fresh server state per test (the database is rolled back)
+        self.server.calendars.clear()
+        self.server.invitations.clear()
+        self.server.faults.clear()
+        self.window = patch.object(
+            type(self.env["calendar.sync.account"]),
+            "_window",
+            lambda account, now=None: Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)),
+        )
+        self.window.start()
+        self.addCleanup(self.window.stop)
+
+    def subscribe(self, user):
+        """The whole 'Authenticate and subscribe' round trip, as the browser does it."""
+        account = self.env["calendar.sync.account"].with_user(user).create({"provider": "google"})
+        session = {}
+        action = account._subscribe_google(session=session)
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
+        self.assertEqual(query["access_type"], "offline")
+        self.assertEqual(query["code_challenge_method"], "S256")
+        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        location = urllib.parse.urlsplit(answer.headers["Location"])
+        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/google"))
+        params = dict(urllib.parse.parse_qsl(location.query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("google", params, session)
+        self.assertEqual(account.state, "subscribed")
+        self.assertEqual(account.email, user.email)
+        return account
+
+    def gevents(self, user):
+        return self.server.events_of(user.email)
+
+    def test_subscribe_sync_and_resync_with_nothing_changed(self):
+        self.server.add_user("alice@example.com")
+        self.server.add_event(
+            "alice@example.com",
+            gbody(
+                "Customer demo",
+                NOW + dt.timedelta(days=2, hours=3),
+                tz="Europe/Stockholm",
+                location="Room 1",
+                attendees=[
+                    {"email": "alice@example.com", "responseStatus": "accepted"},
+                    {"email": "kim@client.test", "responseStatus": "tentative"},
+                ],
+            ),
+        )
+        self.server.add_event(
+            "alice@example.com", {"summary": "Fair", "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-03"}}
+        )
+        account = self.subscribe(self.alice)
+        # the token is stored protected, never readable by the user
+        token, _password = account._get_credentials()
+        self.assertTrue(token["refresh_token"])
+        account.with_user(self.alice).action_synchronize()
+        self.assertEqual(account.state, "synced")
+        event = self.env["calendar.event"].search([("name", "=", "Customer demo")])
+        self.assertEqual(len(event), 1)
+        self.assertEqual(event.start, (NOW + dt.timedelta(days=2, hours=3)).replace(tzinfo=None))
+        self.assertEqual(event.synced_tz, "Europe/Stockholm")
+        self.assertEqual(event.location, "Room 1")
+        self.assertIn(self.customer, event.partner_ids)
+        self.assertEqual(event.user_id, self.alice)
+        # the all-day event is outside the window: not synced
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Fair")]))
+        # resync with nothing changed: one request, no write
+        requests_before = self.server.requests
+        with self.assertQueryCount(__system__=25):
+            account._sync()
+        self.assertEqual(self.server.requests - requests_before, 1)
+
+    def test_created_changed_cancelled_in_google(self):
+        account = self.subscribe(self.alice)
+        stored = self.server.add_event("alice@example.com", gbody("One", NOW + dt.timedelta(days=1)))
+        account._sync()
+        event = self.env["calendar.event"].search([("name", "=", "One")])
+        self.server.handle(
+            "PATCH",
+            f"/calendar/v3/calendars/primary/events/{stored['id']}",
+            {},
+            {"Authorization": "Bearer " + account._get_credentials()[0]["access_token"]},
+            b'{"summary": "One renamed"}',
+        )
+        account._sync()
+        self.assertEqual(event.name, "One renamed")
+        self.server.calendars["alice@example.com"][stored["id"]]["status"] = "cancelled"
+        self.server._stamp(self.server.calendars["alice@example.com"][stored["id"]])
+        account._sync()
+        self.assertFalse(event.active)
+
+    def test_rejected_sync_token_resyncs_without_duplicates_or_mail(self):
+        account = self.subscribe(self.alice)
+        for i in range(3):
+            self.server.add_event("alice@example.com", gbody(f"M{i}", NOW + dt.timedelta(days=i + 1)))
+        account._sync()
+        self.server.add_event("alice@example.com", gbody("M3", NOW + dt.timedelta(days=5)))
+        self.server.invalidate_sync_tokens("alice@example.com")
+        mails = self.env["mail.mail"].sudo().search_count([])
+        account._sync()
+        names = self.env["calendar.event"].search([("name", "=like", "M%"), ("is_synced", "=", True)]).mapped("name")
+        self.assertEqual(sorted(names), ["M0", "M1", "M2", "M3"])
+        self.assertEqual(self.env["mail.mail"].sudo().search_count([]), mails)
+        self.assertEqual(self.server.invitations, [])
+
+    def test_recurring_series_occurrence_edit_and_delete(self):
+        account = self.subscribe(self.alice)
+        start = (NOW + dt.timedelta(days=1)).replace(hour=8)
+        master = self.server.add_event(
+            "alice@example.com", gbody("Standup", start, recurrence=["RRULE:FREQ=DAILY;COUNT=5"])
+        )
+        account._sync()
+        events = self.env["calendar.event"].search([("name", "=", "Standup")], order="start")
+        self.assertEqual(len(events), 5)
+        self.assertEqual(events[2].start, (start + dt.timedelta(days=2)).replace(tzinfo=None))
+        # one occurrence moved in Odoo: only that instance changes in Google
+        events[1].with_user(self.alice).write(
+            {"start": events[1].start + dt.timedelta(hours=1), "stop": events[1].stop + dt.timedelta(hours=1)}
+        )
+        # another deleted in Odoo
+        third_id = events[2].sync_binding_ids.external_id
+        events[2].with_user(self.alice).unlink()
+        instances = {i["id"]: i for i in self.server.instances_of("alice@example.com", master["id"])}
+        self.assertEqual(instances[third_id]["status"], "cancelled")
+        moved = instances[events[1].sync_binding_ids.external_id]
+        self.assertEqual(
+            moved["start"]["dateTime"][:16], (start + dt.timedelta(days=1, hours=1)).strftime("%Y-%m-%dT%H:%M")
+        )
+        self.assertEqual(
+            self.server.calendars["alice@example.com"][master["id"]]["recurrence"], ["RRULE:FREQ=DAILY;COUNT=5"]
+        )
+        # the next sync keeps 4 occurrences, the moved one where it was moved
+        account._sync()
+        events = self.env["calendar.event"].search([("name", "=", "Standup")], order="start")
+        self.assertEqual(len(events), 4)
+
+    def test_shared_meeting_is_one_meeting_whichever_account_syncs_first(self):
+        self.server.add_user("bob@example.com")
+        alice_acc = self.subscribe(self.alice)
+        bob_acc = self.subscribe(self.bob)
+        self.server.add_event(
+            "alice@example.com",
+            gbody(
+                "Shared",
+                NOW + dt.timedelta(days=3),
+                attendees=[{"email": "bob@example.com"}, {"email": "alice@example.com", "responseStatus": "accepted"}],
+            ),
+        )
+        bob_acc._sync()
+        alice_acc._sync()
+        bob_acc._sync()
+        shared = self.env["calendar.event"].search([("name", "=", "Shared")])
+        self.assertEqual(len(shared), 1)
+        self.assertEqual(len(shared.sync_binding_ids), 2)
+        self.assertEqual(shared.user_id, self.alice)
+
+    def test_meeting_booked_in_odoo_plain_save_and_send_invitation(self):
+        self.server.add_user("bob@example.com")
+        self.subscribe(self.alice)
+        bob_acc = self.subscribe(self.bob)
+        start = (NOW + dt.timedelta(days=4)).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .create(
+                {
+                    "name": "Booked for Bob",
+                    "start": start,
+                    "stop": start + dt.timedelta(hours=1),
+                    "user_id": self.bob.id,
+                    "partner_ids": [(6, 0, [self.bob.partner_id.id, self.customer.id])],
+                }
+            )
+        )
+        # written to Bob's calendar (the organiser), not Alice's, and nobody invited
+        self.assertEqual([e["summary"] for e in self.gevents(self.bob)], ["Booked for Bob"])
+        self.assertEqual(self.gevents(self.alice), [])
+        self.assertEqual(self.gevents(self.bob)[0]["visibility"], "default")
+        self.assertEqual(self.server.invitations, [])
+        self.assertEqual(
+            self.env["mail.mail"].sudo().search_count([("model", "=", "calendar.event"), ("res_id", "=", event.id)]), 0
+        )
+        event.with_user(self.bob).action_save_and_send_invitation()
+        self.assertEqual(self.server.invitations[-1]["emails"], ["kim@client.test"])
+        # private and all-day, written through
+        event.with_user(self.bob).write(
+            {
+                "privacy": "private",
+                "allday": True,
+                "start_date": start.date(),
+                "stop_date": start.date() + dt.timedelta(days=1),
+            }
+        )
+        stored = self.gevents(self.bob)[0]
+        self.assertEqual(stored["visibility"], "private")
+        self.assertEqual(stored["start"], {"date": start.date().isoformat()})
+        self.assertEqual(stored["end"], {"date": (start.date() + dt.timedelta(days=2)).isoformat()})
+        # a later sync of Bob's account does not duplicate what Odoo wrote
+        bob_acc._sync()
+        self.assertEqual(self.env["calendar.event"].search_count([("name", "=", "Booked for Bob")]), 1)
+        event.with_user(self.bob).unlink()
+        self.assertEqual(self.gevents(self.bob), [])
+
+    def test_conflict_on_write_keeps_odoo_change_and_logs_google_version(self):
+        account = self.subscribe(self.alice)
+        stored = self.server.add_event(
+            "alice@example.com", gbody("Plan", NOW + dt.timedelta(days=2), attendees=[{"email": "alice@example.com"}])
+        )
+        account._sync()
+        event = self.env["calendar.event"].search([("name", "=", "Plan")])
+        # changed in Google after our last sync
+        self.server.calendars["alice@example.com"][stored["id"]]["summary"] = "Plan (Google)"
+        self.server._stamp(self.server.calendars["alice@example.com"][stored["id"]])
+        event.with_user(self.alice).write({"name": "Plan (Odoo)"})
+        self.assertEqual(self.gevents(self.alice)[0]["summary"], "Plan (Odoo)")
+        self.assertIn("Plan (Google)", event.message_ids[0].body)
+
+    def test_meeting_organised_elsewhere_is_not_writable(self):
+        account = self.subscribe(self.alice)
+        self.server.add_user("boss@elsewhere.test")
+        self.server.add_event(
+            "boss@elsewhere.test",
+            gbody("Boss meeting", NOW + dt.timedelta(days=2), attendees=[{"email": "alice@example.com"}]),
+        )
+        account._sync()
+        event = self.env["calendar.event"].search([("name", "=", "Boss meeting")])
+        self.assertFalse(event.user_id)
+        with self.assertRaises(UserError):
+            event.with_user(self.alice).write({"name": "Mine"})
+
+    def test_revoked_grant_puts_account_in_error_and_cron_goes_on(self):
+        self.server.add_user("bob@example.com")
+        alice_acc = self.subscribe(self.alice)
+        bob_acc = self.subscribe(self.bob)
+        self.server.add_event("bob@example.com", gbody("Bob only", NOW + dt.timedelta(days=1)))
+        self.server.revoke("alice@example.com")
+        self.server.expire_access_tokens()
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(alice_acc.state, "error")
+        self.assertTrue(alice_acc.needs_reauth)
+        self.assertIn("grant access", alice_acc.last_error)
+        self.assertNotIn(alice_acc._get_credentials()[0]["refresh_token"], alice_acc.last_error)
+        self.assertEqual(bob_acc.state, "synced")
+        self.assertTrue(self.env["calendar.event"].search([("name", "=", "Bob only")]))
+
+    def test_rate_limit_is_retried_during_sync(self):
+        account = self.subscribe(self.alice)
+        self.server.add_event("alice@example.com", gbody("Busy day", NOW + dt.timedelta(days=1)))
+        self.server.fail_next(1, status=429, retry_after=0)
+        self.server.fail_next(1, status=403)
+        account._sync()
+        self.assertEqual(account.state, "synced")
+        self.assertTrue(self.env["calendar.event"].search([("name", "=", "Busy day")]))
+
+    def test_free_busy_from_google(self):
+        self.server.add_user("bob@example.com")
+        self.subscribe(self.bob)
+        self.server.add_event("bob@example.com", gbody("External only", NOW + dt.timedelta(hours=30)))
+        start = NOW + dt.timedelta(days=1)
+        busy = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .get_synced_busy_intervals(
+                [self.bob.id],
+                start.replace(tzinfo=None).isoformat(" "),
+                (start + dt.timedelta(days=1)).replace(tzinfo=None).isoformat(" "),
+            )
+        )
+        self.assertEqual(len(busy[self.bob.id]), 1)
