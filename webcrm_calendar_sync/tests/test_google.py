@@ -223,7 +223,7 @@ class TestGoogle(CalendarSyncCase):
         # written to Bob's calendar (the organiser), not Alice's, and nobody invited
         self.assertEqual([e["summary"] for e in self.gevents(self.bob)], ["Booked for Bob"])
         self.assertEqual(self.gevents(self.alice), [])
-        self.assertEqual(self.gevents(self.bob)[0]["visibility"], "default")
+        self.assertNotIn("visibility", self.gevents(self.bob)[0])
         self.assertEqual(self.server.invitations, [])
         self.assertEqual(
             self.env["mail.mail"].sudo().search_count([("model", "=", "calendar.event"), ("res_id", "=", event.id)]), 0

@@ -188,6 +188,11 @@ class FakeGoogle:
 
     # -- storage ---------------------------------------------------------
     def _stamp(self, event):
+        # like Google, default values are not echoed back
+        if event.get("visibility") == "default":
+            del event["visibility"]
+        if event.get("transparency") == "opaque":
+            del event["transparency"]
         seq = next(self.seq)
         event["_seq"] = seq
         event["etag"] = f'"{seq}"'
@@ -209,6 +214,8 @@ class FakeGoogle:
             creator={"email": email},
         )
         body.setdefault("htmlLink", f"https://calendar.example/event?eid={event_id}")
+        body.setdefault("reminders", {"useDefault": True})
+        body.setdefault("eventType", "default")
         self._stamp(body)
         cal[event_id] = body
         if organizer is None:
@@ -330,7 +337,7 @@ class FakeGoogle:
                 return self._authorize(query)
             if path == "/token":
                 return self._token(body)
-            email = self._auth(headers)
+            email = self._auth(headers, query)
             parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
             if parts[:2] != ["calendar", "v3"]:
                 raise ApiError(404, "notFound", "Not Found")
@@ -422,9 +429,10 @@ class FakeGoogle:
             return 200, {"access_token": access, "expires_in": self.token_lifetime, "token_type": "Bearer"}
         raise ApiError(400, "unsupported_grant_type", "Invalid grant_type")
 
-    def _auth(self, headers):
+    def _auth(self, headers, query):
         auth = headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
+        # Google also takes the token as an access_token parameter (Odoo's module does that)
+        token = auth[7:] if auth.startswith("Bearer ") else query.pop("access_token", "")
         owner = self.access_tokens.get(token)
         if not owner or owner[1] < time.time():
             raise ApiError(
@@ -451,6 +459,13 @@ class FakeGoogle:
 
     def _list(self, email, query):
         cal = self.calendars[email]
+        page_token = query.get("pageToken")
+        offset, snapshot = 0, None
+        if page_token:
+            # like Google, the page token carries the query it continues
+            state = json.loads(base64.urlsafe_b64decode(page_token.encode()))
+            offset, snapshot = state["offset"], state["snapshot"]
+            query = dict(state["query"], **{k: v for k, v in query.items() if k != "pageToken"})
         single = query.get("singleEvents") == "true"
         show_deleted = query.get("showDeleted") == "true"
         sync_token = query.get("syncToken")
@@ -467,12 +482,8 @@ class FakeGoogle:
                 ) from None
             if owner != email or since < self.min_token_seq.get(email, 0):
                 raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
-        page_token = query.get("pageToken")
-        snapshot = next(self.seq)
-        if page_token:
-            offset, snapshot = (int(x) for x in page_token.split("."))
-        else:
-            offset = 0
+        if snapshot is None:
+            snapshot = next(self.seq)
         time_min = _parse_dt(query["timeMin"]) if query.get("timeMin") else None
         time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
         items = []
@@ -509,10 +520,13 @@ class FakeGoogle:
             "updated": _iso(_now()),
             "timeZone": "UTC",
             "accessRole": "owner",
+            "defaultReminders": [{"method": "popup", "minutes": 10}],
             "items": [self._public(i) for i in page],
         }
         if offset + size < len(items):
-            answer["nextPageToken"] = f"{offset + size}.{snapshot}"
+            filters = {k: v for k, v in query.items() if k not in ("pageToken", "access_token")}
+            token = {"offset": offset + size, "snapshot": snapshot, "query": filters}
+            answer["nextPageToken"] = base64.urlsafe_b64encode(json.dumps(token).encode()).decode()
         else:
             answer["nextSyncToken"] = self._token_for(email, snapshot)
         return answer
