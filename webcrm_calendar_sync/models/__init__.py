@@ -1,4 +1,5 @@
 from . import (
+    calendar_attendee,
     calendar_event,
     calendar_sync_account,
     calendar_sync_binding,

@@ -1,0 +1,13 @@
+from odoo import models
+
+
+class CalendarAttendee(models.Model):
+    _inherit = "calendar.attendee"
+
+    def _subscribe_partner(self):
+        # Attendees of a meeting mirrored from an external calendar are not made
+        # followers: the external calendar is where they are kept informed, and a
+        # chatter note on a synced meeting must not e-mail outside attendees.
+        if self.env.context.get("calendar_sync_from_remote"):
+            return
+        return super()._subscribe_partner()
