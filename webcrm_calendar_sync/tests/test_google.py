@@ -1,6 +1,7 @@
 """Google Calendar end to end: the addon against the local fake Google server."""
 
 import datetime as dt
+import json
 import urllib.parse
 from unittest.mock import patch
 
@@ -194,9 +195,13 @@ class TestGoogle(CalendarSyncCase):
                 attendees=[{"email": "bob@example.com"}, {"email": "alice@example.com", "responseStatus": "accepted"}],
             ),
         )
+        mails = self.env["mail.mail"].sudo().search_count([])
         bob_acc._sync()
         alice_acc._sync()
         bob_acc._sync()
+        # a colleague subscribing later invites nobody and sends no mail
+        self.assertEqual(self.server.invitations, [])
+        self.assertEqual(self.env["mail.mail"].sudo().search_count([]), mails)
         shared = self.env["calendar.event"].search([("name", "=", "Shared")])
         self.assertEqual(len(shared), 1)
         self.assertEqual(len(shared.sync_binding_ids), 2)
@@ -315,3 +320,47 @@ class TestGoogle(CalendarSyncCase):
             )
         )
         self.assertEqual(len(busy[self.bob.id]), 1)
+
+    def test_all_day_moved_occurrence_and_token_refresh(self):
+        account = self.subscribe(self.alice)
+        day = (NOW + dt.timedelta(days=10)).date()
+        self.server.add_event(
+            "alice@example.com",
+            {
+                "summary": "Trade fair",
+                "start": {"date": day.isoformat()},
+                "end": {"date": (day + dt.timedelta(days=3)).isoformat()},
+            },
+        )
+        start = (NOW + dt.timedelta(days=1)).replace(hour=15)
+        master = self.server.add_event(
+            "alice@example.com",
+            gbody("Weekly 1:1", start, tz="America/New_York", recurrence=["RRULE:FREQ=WEEKLY;COUNT=3"]),
+        )
+        # the second occurrence was moved in Google, the third cancelled
+        instances = self.server.instances_of("alice@example.com", master["id"])
+        token = {"Authorization": "Bearer " + account._get_credentials()[0]["access_token"]}
+        path = "/calendar/v3/calendars/primary/events/"
+        moved_start = start + dt.timedelta(days=8, hours=1)
+        self.server.handle(
+            "PATCH",
+            path + instances[1]["id"],
+            {},
+            token,
+            json.dumps(gbody("Weekly 1:1 (moved)", moved_start, tz="America/New_York")).encode(),
+        )
+        self.server.handle("DELETE", path + instances[2]["id"], {}, token, b"")
+        # the access token expired meanwhile: it is refreshed and the new one stored
+        old_access = account._get_credentials()[0]["access_token"]
+        self.server.expire_access_tokens()
+        account._sync()
+        self.assertEqual(account.state, "synced")
+        self.assertNotEqual(account._get_credentials()[0]["access_token"], old_access)
+        fair = self.env["calendar.event"].search([("name", "=", "Trade fair")])
+        self.assertTrue(fair.allday)
+        self.assertEqual((fair.start_date, fair.stop_date), (day, day + dt.timedelta(days=2)))
+        series = self.env["calendar.event"].search([("name", "like", "Weekly 1:1")], order="start")
+        self.assertEqual(series.mapped("name"), ["Weekly 1:1", "Weekly 1:1 (moved)"])
+        self.assertEqual(series[0].start, start.replace(tzinfo=None))
+        self.assertEqual(series[1].start, moved_start.replace(tzinfo=None))
+        self.assertEqual(series[0].synced_tz, "America/New_York")
