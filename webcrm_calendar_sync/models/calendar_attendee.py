@@ -11,3 +11,9 @@ class CalendarAttendee(models.Model):
         if self.env.context.get("calendar_sync_from_remote"):
             return
         return super()._subscribe_partner()
+
+    def _send_invitation_emails(self):
+        # nothing to send for meetings mirrored from an external calendar
+        if self.env.context.get("calendar_sync_from_remote"):
+            return False
+        return super()._send_invitation_emails()

@@ -42,7 +42,7 @@ AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
 SCOPES = ("https://www.googleapis.com/auth/calendar",)
-PAGE_SIZE = 250
+PAGE_SIZE = 2500  # the most events.list gives per page (Google's default is 250)
 
 
 # ---------------------------------------------------------------------------

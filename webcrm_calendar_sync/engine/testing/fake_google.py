@@ -82,6 +82,7 @@ class FakeGoogle:
         self.requests = 0
         self.log = []  # (method, path, query dict)
         self.faults = []
+        self._pages = {}
         self.httpd = None
         self.thread = None
 
@@ -466,8 +467,18 @@ class FakeGoogle:
             state = json.loads(base64.urlsafe_b64decode(page_token.encode()))
             offset, snapshot = state["offset"], state["snapshot"]
             query = dict(state["query"], **{k: v for k, v in query.items() if k != "pageToken"})
-        single = query.get("singleEvents") == "true"
-        show_deleted = query.get("showDeleted") == "true"
+        self._since(email, query)  # a bad sync token fails the first page
+        if snapshot is None:
+            snapshot = next(self.seq)
+        cache_key = (email, snapshot, json.dumps(sorted(query.items())))
+        if page_token and cache_key in self._pages:
+            items = self._pages[cache_key]
+        else:
+            items = self._listing(email, cal, query)
+            self._pages = {cache_key: items}  # later pages are served from this snapshot
+        return self._page(email, query, items, offset, snapshot)
+
+    def _since(self, email, query):
         sync_token = query.get("syncToken")
         since = None
         if sync_token:
@@ -482,8 +493,12 @@ class FakeGoogle:
                 ) from None
             if owner != email or since < self.min_token_seq.get(email, 0):
                 raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
-        if snapshot is None:
-            snapshot = next(self.seq)
+        return since
+
+    def _listing(self, email, cal, query):
+        single = query.get("singleEvents") == "true"
+        show_deleted = query.get("showDeleted") == "true"
+        since = self._since(email, query)
         time_min = _parse_dt(query["timeMin"]) if query.get("timeMin") else None
         time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
         items = []
@@ -511,6 +526,9 @@ class FakeGoogle:
             items.append(event)
         if not show_deleted and since is None:
             items = [i for i in items if i.get("status") != "cancelled"]
+        return items
+
+    def _page(self, email, query, items, offset, snapshot):
         size = min(int(query.get("maxResults", 250)), 2500)
         page = items[offset : offset + size]
         answer = {
