@@ -1,0 +1,463 @@
+"""Microsoft 365 through Microsoft Graph (requests) with msal for the tokens.
+
+Reading uses ``/me/calendarView/delta`` over the sync window, in UTC and with
+immutable ids: occurrences come one by one, so one occurrence can be changed alone.
+
+Invitations: Graph has no "don't notify" switch — an organiser's meeting that has
+attendees is sent to them. So a plain save writes the meeting to the organiser's
+calendar *without* its other attendees (they stay in Odoo), and "Save and send
+invitation" adds them, which makes Exchange Online invite them. Once a meeting has
+been sent, later changes reach its attendees as updates, as in Outlook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.parse
+import warnings
+from typing import Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msal
+import requests
+
+from .. import errors
+from ..events import (
+    CANCELLED,
+    EXCEPTION,
+    MASTER,
+    OCCURRENCE,
+    SINGLE,
+    UTC,
+    Attendee,
+    BusyInterval,
+    ChangeSet,
+    RemoteEvent,
+)
+from ..provider import CalendarProvider, call_with_retry
+
+AUTHORITY_HOST = "https://login.microsoftonline.com"
+GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
+SCOPES = ["Calendars.ReadWrite", "User.Read"]
+PAGE_SIZE = 500
+
+# The Windows zone names Exchange uses most, and their IANA names.
+WINDOWS_ZONES = {
+    "UTC": "UTC",
+    "GMT Standard Time": "Europe/London",
+    "Greenwich Standard Time": "Atlantic/Reykjavik",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Romance Standard Time": "Europe/Paris",
+    "Central Europe Standard Time": "Europe/Budapest",
+    "Central European Standard Time": "Europe/Warsaw",
+    "E. Europe Standard Time": "Europe/Chisinau",
+    "FLE Standard Time": "Europe/Helsinki",
+    "GTB Standard Time": "Europe/Bucharest",
+    "Russian Standard Time": "Europe/Moscow",
+    "Eastern Standard Time": "America/New_York",
+    "Central Standard Time": "America/Chicago",
+    "Mountain Standard Time": "America/Denver",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "Tokyo Standard Time": "Asia/Tokyo",
+    "China Standard Time": "Asia/Shanghai",
+    "India Standard Time": "Asia/Kolkata",
+    "AUS Eastern Standard Time": "Australia/Sydney",
+    "Singapore Standard Time": "Asia/Singapore",
+}
+
+
+def iana_zone(name: Optional[str]) -> str:
+    """IANA name for a Windows or IANA zone name ('UTC' when unknown)."""
+    if not name:
+        return "UTC"
+    if name in WINDOWS_ZONES:
+        return WINDOWS_ZONES[name]
+    try:
+        ZoneInfo(name)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+
+
+def _verify(session, verify):
+    """Use ``verify`` (True, or a CA bundle for a private endpoint) for every call of ``session``."""
+    session.verify = verify
+    if verify is not True:
+        # requests would otherwise let REQUESTS_CA_BUNDLE from the environment win
+        session.trust_env = False
+
+
+# ---------------------------------------------------------------------------
+# OAuth helpers (msal authorization code flow with PKCE)
+# ---------------------------------------------------------------------------
+def _app(client_id, client_secret, authority, cache=None, verify=True, session=None):
+    if session is None:
+        session = requests.Session()
+        _verify(session, verify)
+    try:
+        return msal.ConfidentialClientApplication(
+            client_id,
+            client_credential=client_secret,
+            authority=authority,
+            token_cache=cache,
+            http_client=session,
+            instance_discovery=authority.startswith(AUTHORITY_HOST),
+        )
+    except (ValueError, requests.RequestException) as exc:
+        raise errors.ConfigurationError(
+            "The Microsoft sign-in service could not be used: check the tenant and the endpoint in Settings."
+        ) from exc
+
+
+def build_auth_flow(client_id, client_secret, authority, redirect_uri, login_hint, scopes=SCOPES, verify=True):
+    """msal's auth-code flow (state, PKCE); send the browser to ``flow['auth_uri']``."""
+    app = _app(client_id, client_secret, authority, verify=verify)
+    with warnings.catch_warnings():
+        # msal suggests form_post; the return route takes the code from the query string,
+        # protected by msal's state and PKCE
+        warnings.simplefilter("ignore", UserWarning)
+        return app.initiate_auth_code_flow(list(scopes), redirect_uri=redirect_uri, login_hint=login_hint)
+
+
+def complete_auth_flow(flow, query_params, client_id, client_secret, authority, verify=True):
+    """Finish the flow with the redirect's query; returns the serialized token cache."""
+    cache = msal.SerializableTokenCache()
+    app = _app(client_id, client_secret, authority, cache=cache, verify=verify)
+    try:
+        result = app.acquire_token_by_auth_code_flow(flow, dict(query_params))
+    except ValueError:
+        raise errors.AuthRevoked("The Microsoft sign-in did not match this request. Subscribe again.") from None
+    except requests.RequestException:
+        raise errors.Unavailable("Microsoft's sign-in service could not be reached. Try again.") from None
+    if "error" in result:
+        if result.get("error") == "invalid_client":
+            raise errors.ConfigurationError("Microsoft refused the client ID or secret set in Settings.")
+        raise errors.AuthRevoked("Microsoft did not grant access. Subscribe again to grant it.")
+    claims = result.get("id_token_claims") or {}
+    return cache.serialize(), (claims.get("preferred_username") or claims.get("email") or "").lower()
+
+
+# ---------------------------------------------------------------------------
+# mapping
+# ---------------------------------------------------------------------------
+RESPONSES = {
+    "none": "needsAction",
+    "notResponded": "needsAction",
+    "accepted": "accepted",
+    "organizer": "accepted",
+    "declined": "declined",
+    "tentativelyAccepted": "tentative",
+}
+TO_RESPONSE = {
+    "needsAction": "none",
+    "accepted": "accepted",
+    "declined": "declined",
+    "tentative": "tentativelyAccepted",
+}
+SENSITIVITY = {"normal": "default", "personal": "private", "private": "private", "confidential": "confidential"}
+
+
+def _graph_dt(node: dict) -> dt.datetime:
+    value = node["dateTime"].rstrip("Z")
+    if "." in value:
+        head, frac = value.split(".", 1)
+        value = f"{head}.{frac[:6]}"
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(iana_zone(node.get("timeZone") or "UTC")))
+    return parsed.astimezone(UTC)
+
+
+def _lastmod(value):
+    if not value:
+        return None
+    value = value.rstrip("Z")
+    if "." in value:
+        head, frac = value.split(".", 1)
+        value = f"{head}.{frac[:6]}"
+    return dt.datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def from_graph(item: dict) -> RemoteEvent:
+    if "@removed" in item:
+        return RemoteEvent(external_id=item["id"], status=CANCELLED)
+    kind = {"seriesMaster": MASTER, "occurrence": OCCURRENCE, "exception": EXCEPTION}.get(item.get("type"), SINGLE)
+    organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address", "")
+    event = RemoteEvent(
+        external_id=item["id"],
+        ical_uid=item.get("iCalUId"),
+        summary=item.get("subject") or "",
+        description=_body_text(item.get("body") or {}),
+        location=((item.get("location") or {}).get("displayName")) or "",
+        organizer_email=organizer,
+        privacy=SENSITIVITY.get(item.get("sensitivity") or "normal", "default"),
+        show_as="free" if item.get("showAs") == "free" else "busy",
+        status=CANCELLED if item.get("isCancelled") else "confirmed",
+        kind=kind,
+        series_id=item.get("seriesMasterId"),
+        etag=item.get("changeKey"),
+        updated=_lastmod(item.get("lastModifiedDateTime")),
+        timezone=iana_zone(item.get("originalStartTimeZone")),
+        raw=item,
+    )
+    if item.get("originalStart"):
+        event.original_start = dt.datetime.fromisoformat(item["originalStart"].replace("Z", "+00:00"))
+    start, end = _graph_dt(item["start"]), _graph_dt(item["end"])
+    if item.get("isAllDay"):
+        # Graph's all-day meetings run midnight to midnight in the original zone
+        event.all_day = True
+        zone = ZoneInfo(event.timezone)
+        event.start_date = start.astimezone(zone).date() if event.timezone != "UTC" else start.date()
+        last = end.astimezone(zone).date() if event.timezone != "UTC" else end.date()
+        event.end_date = max(event.start_date, last - dt.timedelta(days=1))
+    else:
+        event.start, event.end = start, end
+    event.attendees = [
+        Attendee(
+            email=(a.get("emailAddress") or {}).get("address", ""),
+            name=(a.get("emailAddress") or {}).get("name", ""),
+            response=RESPONSES.get((a.get("status") or {}).get("response") or "none", "needsAction"),
+            optional=a.get("type") == "optional",
+        )
+        for a in item.get("attendees") or []
+        if (a.get("emailAddress") or {}).get("address") and a.get("type") != "resource"
+    ]
+    return event
+
+
+def _body_text(body):
+    content = body.get("content") or ""
+    if body.get("contentType") == "html" and content:
+        import re
+
+        content = re.sub(r"<[^>]+>", " ", content)
+        content = re.sub(r"[ \t]+", " ", content).strip()
+    return content
+
+
+def to_graph(event: RemoteEvent, *, with_attendees=True) -> dict:
+    body = {
+        "subject": event.summary or "",
+        "body": {"contentType": "text", "content": event.description or ""},
+        "location": {"displayName": event.location or ""},
+        "sensitivity": {"private": "private", "confidential": "confidential"}.get(event.privacy, "normal"),
+        "showAs": "free" if event.show_as == "free" else "busy",
+        "isAllDay": bool(event.all_day),
+    }
+    if event.all_day:
+        body["start"] = {"dateTime": f"{event.start_date.isoformat()}T00:00:00", "timeZone": "UTC"}
+        end = event.end_date + dt.timedelta(days=1)
+        body["end"] = {"dateTime": f"{end.isoformat()}T00:00:00", "timeZone": "UTC"}
+    else:
+        body["start"] = {"dateTime": event.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+        body["end"] = {"dateTime": event.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+    if with_attendees:
+        organizer = (event.organizer_email or "").lower()
+        body["attendees"] = [
+            {
+                "emailAddress": {"address": a.email, **({"name": a.name} if a.name else {})},
+                "type": "optional" if a.optional else "required",
+            }
+            for a in event.attendees
+            if a.email != organizer
+        ]
+    return body
+
+
+# ---------------------------------------------------------------------------
+# provider
+# ---------------------------------------------------------------------------
+class MicrosoftProvider(CalendarProvider):
+    name = "microsoft"
+
+    def __init__(
+        self,
+        token_cache: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        email: str,
+        authority: str = f"{AUTHORITY_HOST}/organizations",
+        graph_endpoint: str = GRAPH_ENDPOINT,
+        timeout: float = 30,
+        verify=True,
+        page_size: int = PAGE_SIZE,
+        retry_delay: float = 0.5,
+        on_credentials_changed=None,
+    ):
+        super().__init__(on_credentials_changed=on_credentials_changed)
+        self.email = (email or "").lower()
+        self.graph = graph_endpoint.rstrip("/")
+        self.timeout = timeout
+        self.page_size = page_size
+        self.retry_delay = retry_delay
+        self.session = requests.Session()
+        _verify(self.session, verify)
+        self.session.hooks["response"].append(self._count)
+        self.cache = msal.SerializableTokenCache()
+        if token_cache:
+            self.cache.deserialize(token_cache if isinstance(token_cache, str) else json.dumps(token_cache))
+        self._app_args = (client_id, client_secret, authority)
+        self._app = None
+        self._token = None
+
+    def _count(self, response, *args, **kwargs):
+        self.requests += 1
+
+    @property
+    def app(self):
+        if self._app is None:
+            client_id, client_secret, authority = self._app_args
+            self._app = _app(client_id, client_secret, authority, cache=self.cache, session=self.session)
+        return self._app
+
+    def _access_token(self):
+        if self._token:
+            return self._token
+        accounts = [a for a in self.app.get_accounts() if (a.get("username") or "").lower() == self.email]
+        accounts = accounts or self.app.get_accounts()
+        try:
+            result = self.app.acquire_token_silent(SCOPES, account=accounts[0]) if accounts else None
+        except requests.RequestException:
+            raise errors.Unavailable() from None
+        if not result or "access_token" not in result:
+            raise errors.AuthRevoked(
+                "Microsoft no longer grants access to this calendar (the grant was revoked or has expired). "
+                "Subscribe again to grant access."
+            )
+        if self.cache.has_state_changed:
+            self.on_credentials_changed(self.cache.serialize())
+            self.cache.has_state_changed = False
+        self._token = result["access_token"]
+        return self._token
+
+    def _request(self, method, url, *, json_body=None, params=None, headers=None, expect_json=True):
+        if not url.startswith("http"):
+            url = self.graph + url
+
+        def run():
+            all_headers = {
+                "Authorization": f"Bearer {self._access_token()}",
+                "Prefer": f'outlook.timezone="UTC", IdType="ImmutableId", odata.maxpagesize={self.page_size}',
+                **(headers or {}),
+            }
+            try:
+                response = self.session.request(
+                    method, url, json=json_body, params=params, headers=all_headers, timeout=self.timeout
+                )
+            except requests.RequestException:
+                raise errors.Unavailable() from None
+            if response.status_code == 401:
+                self._token = None
+                raise errors.AuthRevoked(
+                    "Microsoft no longer grants access to this calendar. Subscribe again to grant access.", status=401
+                )
+            if response.status_code >= 400:
+                raise _typed(response)
+            if not expect_json or response.status_code == 204:
+                return None
+            return response.json()
+
+        return call_with_retry(run, base_delay=self.retry_delay, max_delay=max(self.retry_delay * 16, 0.01))
+
+    # -- reading -------------------------------------------------------
+    def list_changes(self, state, window):
+        if state:
+            url, params = state, None
+        else:
+            url = "/me/calendarView/delta"
+            params = {
+                "startDateTime": window.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endDateTime": window.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        changes = ChangeSet(full=not state)
+        while True:
+            data = self._request("GET", url, params=params)
+            params = None
+            changes.requests += 1
+            for item in data.get("value", []):
+                event = from_graph(item)
+                if event.cancelled:
+                    if state:
+                        changes.deleted_ids.append(event.external_id)
+                    continue
+                changes.events.append(event)
+            if data.get("@odata.nextLink"):
+                url = data["@odata.nextLink"]
+                continue
+            changes.next_state = data.get("@odata.deltaLink")
+            return changes
+
+    def get_event(self, external_id):
+        return from_graph(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
+
+    # -- writing -------------------------------------------------------
+    def create_event(self, event, *, send_invitations=False):
+        body = to_graph(event, with_attendees=send_invitations)
+        return from_graph(self._request("POST", "/me/events", json_body=body))
+
+    def update_event(self, external_id, event, *, etag=None, send_invitations=False):
+        invited = send_invitations
+        if not send_invitations:
+            # a meeting not yet sent stays without its attendees; one already sent keeps them
+            current = self.get_event(external_id)
+            invited = any(a.email != self.email for a in current.attendees)
+        body = to_graph(event, with_attendees=invited)
+        headers = {"If-Match": f'W/"{etag}"'} if etag else None
+        return from_graph(
+            self._request("PATCH", f"/me/events/{urllib.parse.quote(external_id)}", json_body=body, headers=headers)
+        )
+
+    def delete_event(self, external_id, *, etag=None, send_invitations=False):
+        try:
+            self._request("DELETE", f"/me/events/{urllib.parse.quote(external_id)}", expect_json=False)
+        except errors.NotFound:
+            pass
+
+    def free_busy(self, emails, start, end):
+        emails = list(emails)
+        body = {
+            "schedules": emails,
+            "startTime": {"dateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "endTime": {"dateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "availabilityViewInterval": 30,
+        }
+        data = self._request("POST", "/me/calendar/getSchedule", json_body=body)
+        result = {email: [] for email in emails}
+        for schedule in data.get("value", []):
+            key = next((e for e in emails if e.lower() == schedule.get("scheduleId", "").lower()), None)
+            if key is None:
+                continue
+            result[key] = [
+                BusyInterval(_graph_dt(i["start"]), _graph_dt(i["end"]), i.get("status", "busy"))
+                for i in schedule.get("scheduleItems", [])
+                if i.get("status") != "free"
+            ]
+        return result
+
+    def check_connection(self):
+        self._request("GET", "/me")
+
+
+def _typed(response) -> errors.SyncError:
+    status = response.status_code
+    try:
+        code = (response.json().get("error") or {}).get("code", "")
+    except ValueError:
+        code = ""
+    retry_after = response.headers.get("Retry-After")
+    retry_after = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+    if status == 429 or (status == 503 and retry_after is not None):
+        return errors.RateLimited(status=status, retry_after=retry_after)
+    if status == 410 or code in ("SyncStateNotFound", "resyncRequired", "SyncStateInvalid"):
+        return errors.SyncStateExpired(status=status)
+    if status == 404:
+        return errors.NotFound(status=status)
+    if status == 412 or code == "ErrorIrresolvableConflict":
+        return errors.Conflict(status=status)
+    if status == 403:
+        return errors.Forbidden("Microsoft 365 does not allow this account to make that change.", status=status)
+    if status >= 500:
+        return errors.Unavailable(status=status, retry_after=retry_after)
+    return errors.SyncError(f"Microsoft Graph refused the request ({status} {code}).", status=status)

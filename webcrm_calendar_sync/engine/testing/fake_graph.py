@@ -1,0 +1,707 @@
+"""A local fake of the Microsoft identity platform and Microsoft Graph v1.0 calendars.
+
+msal insists on https authorities, so the server speaks TLS with a self-signed
+certificate made at start; ``server.ca_file`` is the file clients trust
+(``verify=ca_file``). Point msal's authority at ``server.authority(tenant)`` and the
+Graph client at ``server.graph_endpoint``.
+
+What it does: OpenID discovery, authorize (auto-approves ``login_hint``; PKCE S256
+and state), token (authorization code with verifier, refresh token, ``invalid_grant``
+once revoked), id tokens msal accepts; Graph ``/me/calendarView/delta`` with
+``@odata.nextLink`` ($skiptoken) pages and ``@odata.deltaLink`` ($deltatoken),
+``@removed`` entries, a 410 ``SyncStateNotFound`` once a delta token is invalidated;
+events GET/POST/PATCH/DELETE with change keys and ``If-Match`` (412); recurring
+series (daily, weekly, absoluteMonthly patterns; numbered, endDate, noEnd ranges)
+expanded into occurrences, with moved and cancelled occurrences; copies in the
+calendars of attendees known to the server (same iCalUId); ``getSchedule``;
+invitations recorded (Graph sends them whenever an organiser's event gains
+attendees); injected 429/503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import hashlib
+import ipaddress
+import itertools
+import json
+import os
+import secrets
+import ssl
+import tempfile
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from dateutil import rrule as dt_rrule
+
+UTC = dt.timezone.utc
+EXPAND_BACK = dt.timedelta(days=400)
+EXPAND_AHEAD = dt.timedelta(days=800)
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _now():
+    return dt.datetime.now(UTC)
+
+
+def graph_time(value: dt.datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000")
+
+
+def parse_graph_time(node: dict) -> dt.datetime:
+    """A Graph dateTimeTimeZone (this fake stores UTC) -> aware datetime."""
+    value = node["dateTime"].rstrip("Z")
+    if "." in value:
+        head, frac = value.split(".", 1)
+        value = f"{head}.{frac[:6]}"
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _unb64(text: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def _self_signed():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix="fake-graph-")
+    cert_file, key_file = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    with open(cert_file, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_file, "wb") as fh:
+        fh.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return cert_file, key_file
+
+
+class GraphError(Exception):
+    def __init__(self, status, code, message, headers=None, oauth=False):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers, self.oauth = status, code, message, headers or {}, oauth
+
+
+class FakeGraph:
+    def __init__(self, client_id="graph-client", client_secret="graph-secret", token_lifetime=3600):
+        self.clients = {client_id: client_secret}
+        self.client_id, self.client_secret = client_id, client_secret
+        self.token_lifetime = token_lifetime
+        self.lock = threading.RLock()
+        self.mailboxes = {}  # email -> {event_id: event}
+        self.seq = itertools.count(1)
+        self.removed = {}  # email -> [(seq, event_id)]
+        self.min_delta_seq = {}
+        self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
+        self.revoked = set()
+        self.invitations = []
+        self.requests = 0
+        self.log = []
+        self.faults = []
+        self.httpd = None
+
+    # -- life cycle ------------------------------------------------------
+    def start(self):
+        self.cert_file, self.key_file = _self_signed()
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.httpd:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @property
+    def ca_file(self):
+        return self.cert_file
+
+    def authority(self, tenant="organizations"):
+        return f"{self.url}/{tenant}"
+
+    @property
+    def graph_endpoint(self):
+        return f"{self.url}/v1.0"
+
+    # -- helpers for tests -----------------------------------------------
+    def add_user(self, email):
+        with self.lock:
+            self.mailboxes.setdefault(email.lower(), {})
+        return email.lower()
+
+    def revoke(self, email):
+        with self.lock:
+            for token, owner in list(self.refresh_tokens.items()):
+                if owner == email.lower():
+                    self.revoked.add(token)
+            for token, (owner, _e) in list(self.access_tokens.items()):
+                if owner == email.lower():
+                    del self.access_tokens[token]
+
+    def expire_access_tokens(self):
+        with self.lock:
+            for token, (owner, _e) in list(self.access_tokens.items()):
+                self.access_tokens[token] = (owner, time.time() - 1)
+
+    def invalidate_delta_tokens(self, email):
+        with self.lock:
+            self.min_delta_seq[email.lower()] = next(self.seq)
+
+    def fail_next(self, count=1, status=429, retry_after=0):
+        with self.lock:
+            self.faults.extend([(status, retry_after)] * count)
+
+    def add_event(self, email, body):
+        self.add_user(email)
+        with self.lock:
+            return copy.deepcopy(self._create(email.lower(), copy.deepcopy(body)))
+
+    def events_of(self, email):
+        with self.lock:
+            return [
+                copy.deepcopy(e)
+                for e in self.mailboxes.get(email.lower(), {}).values()
+                if not e.get("_deleted") and e.get("type") != "exception"
+            ]
+
+    def occurrences_of(self, email, master_id):
+        with self.lock:
+            master = self.mailboxes[email.lower()][master_id]
+            return [copy.deepcopy(o) for o in self._expand(email.lower(), master, None, None)]
+
+    # -- storage ---------------------------------------------------------
+    def _stamp(self, event):
+        seq = next(self.seq)
+        event["_seq"] = seq
+        event["changeKey"] = base64.b64encode(f"ck{seq}".encode()).decode()
+        event["@odata.etag"] = f'W/"{event["changeKey"]}"'
+        event["lastModifiedDateTime"] = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _create(self, email, body, organizer=None, ical_uid=None):
+        mailbox = self.mailboxes[email]
+        event_id = "AAMk" + secrets.token_urlsafe(18)
+        body = {k: v for k, v in body.items() if not k.startswith("@")}
+        body.update(
+            id=event_id,
+            iCalUId=ical_uid or "040000008200E00074C5B7101A82E008" + secrets.token_hex(20).upper(),
+            createdDateTime=_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            organizer=organizer or {"emailAddress": {"address": email, "name": email}},
+            isOrganizer=organizer is None,
+            type="seriesMaster" if body.get("recurrence") else "singleInstance",
+            isCancelled=False,
+        )
+        body.setdefault("sensitivity", "normal")
+        body.setdefault("showAs", "busy")
+        body.setdefault("isAllDay", False)
+        body.setdefault("attendees", [])
+        self._normalize_times(body)
+        self._stamp(body)
+        mailbox[event_id] = body
+        if organizer is None:
+            self._invite(email, body, [a["emailAddress"]["address"].lower() for a in body["attendees"]])
+            self._propagate(email, body)
+        return body
+
+    @staticmethod
+    def _normalize_times(body):
+        """Store start/end in UTC, like Graph does when asked with outlook.timezone=UTC."""
+        for name in ("start", "end"):
+            node = body.get(name)
+            if not node:
+                raise GraphError(400, "ErrorInvalidRequest", f"{name} is required")
+            tz_name = node.get("timeZone") or "UTC"
+            if tz_name != "UTC":
+                from zoneinfo import ZoneInfo
+
+                from ..providers.microsoft import iana_zone
+
+                local = dt.datetime.fromisoformat(node["dateTime"].split(".")[0]).replace(
+                    tzinfo=ZoneInfo(iana_zone(tz_name))
+                )
+                node = {"dateTime": graph_time(local), "timeZone": "UTC"}
+                body.setdefault("originalStartTimeZone", tz_name)
+            else:
+                node = {"dateTime": graph_time(parse_graph_time(node)), "timeZone": "UTC"}
+            body[name] = node
+        body.setdefault("originalStartTimeZone", "UTC")
+        body.setdefault("originalEndTimeZone", body["originalStartTimeZone"])
+
+    def _invite(self, email, event, emails):
+        guests = [e for e in emails if e != email]
+        if guests:
+            self.invitations.append({"mailbox": email, "event_id": event["id"], "emails": guests})
+
+    def _propagate(self, organizer_email, event):
+        if event.get("type") in ("occurrence", "exception"):
+            return
+        attendees = {a["emailAddress"]["address"].lower() for a in event.get("attendees", [])}
+        for email, mailbox in self.mailboxes.items():
+            if email == organizer_email:
+                continue
+            copy_event = next(
+                (e for e in mailbox.values() if e.get("iCalUId") == event["iCalUId"] and not e.get("_deleted")), None
+            )
+            if email in attendees and not event.get("_deleted"):
+                fields = {
+                    k: copy.deepcopy(v)
+                    for k, v in event.items()
+                    if not k.startswith("_") and k not in ("id", "changeKey", "@odata.etag", "isOrganizer")
+                }
+                if copy_event is None:
+                    self._create(email, fields, organizer=event["organizer"], ical_uid=event["iCalUId"])
+                else:
+                    copy_event.update(fields)
+                    self._stamp(copy_event)
+            elif copy_event is not None:
+                self._remove(email, copy_event["id"])
+
+    def _remove(self, email, event_id):
+        event = self.mailboxes[email][event_id]
+        event["_deleted"] = True
+        self._stamp(event)
+
+    # -- recurrence ------------------------------------------------------
+    def _rule(self, master):
+        pattern, rng = master["recurrence"]["pattern"], master["recurrence"]["range"]
+        start = parse_graph_time(master["start"])
+        kwargs = {"interval": int(pattern.get("interval", 1)), "dtstart": start.replace(tzinfo=None)}
+        kind = pattern["type"]
+        if kind == "daily":
+            freq = dt_rrule.DAILY
+        elif kind == "weekly":
+            freq = dt_rrule.WEEKLY
+            if pattern.get("daysOfWeek"):
+                kwargs["byweekday"] = [WEEKDAYS.index(d.lower()) for d in pattern["daysOfWeek"]]
+        elif kind == "absoluteMonthly":
+            freq = dt_rrule.MONTHLY
+            kwargs["bymonthday"] = int(pattern.get("dayOfMonth") or start.day)
+        else:
+            raise GraphError(400, "ErrorInvalidRecurrence", f"pattern {kind} not supported by this fake")
+        if rng["type"] == "numbered":
+            kwargs["count"] = int(rng["numberOfOccurrences"])
+        elif rng["type"] == "endDate":
+            kwargs["until"] = dt.datetime.combine(dt.date.fromisoformat(rng["endDate"]), dt.time.max)
+        return dt_rrule.rrule(freq, **kwargs)
+
+    def _expand(self, email, master, lo, hi):
+        mailbox = self.mailboxes[email]
+        start, end = parse_graph_time(master["start"]), parse_graph_time(master["end"])
+        duration = end - start
+        lo = lo or _now() - EXPAND_BACK
+        hi = hi or _now() + EXPAND_AHEAD
+        exceptions = {e["originalStart"]: e for e in mailbox.values() if e.get("seriesMasterId") == master["id"]}
+        out = []
+        for occ in self._rule(master).between((lo - duration).replace(tzinfo=None), hi.replace(tzinfo=None), inc=True):
+            occ = occ.replace(tzinfo=UTC)
+            original = occ.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if original in exceptions:
+                exc = exceptions[original]
+                if not exc.get("_deleted"):
+                    out.append(exc)
+                continue
+            inst = {
+                k: copy.deepcopy(v)
+                for k, v in master.items()
+                if k not in ("recurrence", "id", "type") and not k.startswith("_")
+            }
+            inst.update(
+                id=f"{master['id']}_OCC{occ.strftime('%Y%m%dT%H%M%S')}",
+                type="occurrence",
+                seriesMasterId=master["id"],
+                originalStart=original,
+                start={"dateTime": graph_time(occ), "timeZone": "UTC"},
+                end={"dateTime": graph_time(occ + duration), "timeZone": "UTC"},
+                _seq=master["_seq"],
+            )
+            out.append(inst)
+        return out
+
+    def _occurrence(self, email, event_id):
+        """The exception record for an occurrence id (made on first change)."""
+        mailbox = self.mailboxes[email]
+        master_id, _sep, stamp = event_id.rpartition("_OCC")
+        master = mailbox.get(master_id)
+        if not master:
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        for occ in self._expand(email, master, None, None):
+            if occ["id"] == event_id:
+                exc = {k: v for k, v in occ.items() if not k.startswith("_")}
+                exc.update(type="exception", id=event_id)
+                self._stamp(exc)
+                mailbox[event_id] = exc
+                return exc
+        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+
+    # -- HTTP --------------------------------------------------------------
+    def handle(self, method, path, query, headers, body):
+        with self.lock:
+            self.requests += 1
+            self.log.append((method, path, dict(query)))
+            if "/oauth2/v2.0/" in path or path.endswith("openid-configuration"):
+                return self._identity(method, path, query, body)
+            if self.faults:
+                status, retry_after = self.faults.pop(0)
+                raise GraphError(
+                    status,
+                    "TooManyRequests" if status == 429 else "ServiceUnavailable",
+                    "Too many requests" if status == 429 else "Service unavailable",
+                    {"Retry-After": str(retry_after)},
+                )
+            email = self._auth(headers)
+            parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
+            if parts[:1] != ["v1.0"]:
+                raise GraphError(404, "UnknownError", "not found")
+            parts = parts[1:]
+            if parts[:1] == ["me"]:
+                parts = parts[1:]
+            elif parts[:1] == ["users"] and len(parts) > 1:
+                if parts[1].lower() != email:
+                    raise GraphError(403, "ErrorAccessDenied", "Access is denied.")
+                parts = parts[2:]
+            else:
+                raise GraphError(404, "UnknownError", "not found")
+            if parts == [] and method == "GET":
+                return 200, {"mail": email, "userPrincipalName": email, "id": hashlib.md5(email.encode()).hexdigest()}
+            if parts == ["calendarView", "delta"] and method == "GET":
+                return 200, self._delta(email, query, headers)
+            if parts == ["calendar", "getSchedule"] and method == "POST":
+                return 200, self._schedule(json.loads(body or b"{}"))
+            if parts in (["events"], ["calendar", "events"]) and method == "POST":
+                data = json.loads(body or b"{}")
+                return 201, self._public(self._create(email, data))
+            if len(parts) == 2 and parts[0] == "events":
+                return self._one(email, parts[1], method, headers, body)
+            raise GraphError(404, "UnknownError", "not found")
+
+    def _identity(self, method, path, query, body):
+        tenant = path.strip("/").split("/")[0]
+        base = f"{self.url}/{tenant}"
+        if path.endswith("openid-configuration"):
+            return 200, {
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "issuer": f"{self.url}/{tenant}/v2.0",
+                "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "response_types_supported": ["code"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            }
+        if path.endswith("/authorize"):
+            if query.get("client_id") not in self.clients:
+                raise GraphError(400, "invalid_client", "AADSTS700016: Application not found.", oauth=True)
+            for name in ("redirect_uri", "state", "code_challenge"):
+                if not query.get(name):
+                    raise GraphError(400, "invalid_request", f"AADSTS900144: missing {name}", oauth=True)
+            email = (query.get("login_hint") or "").lower()
+            if not email:
+                raise GraphError(400, "invalid_request", "no login_hint", oauth=True)
+            self.add_user(email)
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = {
+                "email": email,
+                "client_id": query["client_id"],
+                "redirect_uri": query["redirect_uri"],
+                "challenge": query["code_challenge"],
+                "nonce": query.get("nonce"),
+                "tenant": tenant,
+            }
+            location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
+            return 302, {"_location": location}
+        if path.endswith("/token"):
+            form = dict(urllib.parse.parse_qsl(body.decode() if isinstance(body, bytes) else body or ""))
+            if self.clients.get(form.get("client_id")) != form.get("client_secret"):
+                raise GraphError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.", oauth=True)
+            grant = form.get("grant_type")
+            if grant == "authorization_code":
+                data = self.codes.pop(form.get("code", ""), None)
+                if not data or data["redirect_uri"] != form.get("redirect_uri"):
+                    raise GraphError(400, "invalid_grant", "AADSTS70000: The provided code is invalid.", oauth=True)
+                verifier = form.get("code_verifier", "")
+                digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if digest != data["challenge"]:
+                    raise GraphError(
+                        400, "invalid_grant", "AADSTS501481: The code verifier does not match.", oauth=True
+                    )
+                return 200, self._tokens(data["email"], data["tenant"], data.get("nonce"), form)
+            if grant == "refresh_token":
+                token = form.get("refresh_token", "")
+                email = self.refresh_tokens.get(token)
+                if not email or token in self.revoked:
+                    raise GraphError(
+                        400,
+                        "invalid_grant",
+                        "AADSTS50173: The provided grant has expired due to it being revoked.",
+                        oauth=True,
+                    )
+                return 200, self._tokens(email, tenant, None, form, refresh=token)
+            raise GraphError(400, "unsupported_grant_type", "AADSTS70003", oauth=True)
+        raise GraphError(404, "not_found", "not found", oauth=True)
+
+    def _tokens(self, email, tenant, nonce, form, refresh=None):
+        access = secrets.token_urlsafe(24)
+        self.access_tokens[access] = (email, time.time() + self.token_lifetime)
+        if refresh is None:
+            refresh = secrets.token_urlsafe(32)
+            self.refresh_tokens[refresh] = email
+        now = int(time.time())
+        tid = hashlib.md5(tenant.encode()).hexdigest()
+        oid = hashlib.md5(email.encode()).hexdigest()
+        claims = {
+            "iss": f"{self.url}/{tenant}/v2.0",
+            "aud": form.get("client_id"),
+            "iat": now,
+            "nbf": now,
+            "exp": now + 3600,
+            "sub": oid,
+            "oid": oid,
+            "tid": tid,
+            "preferred_username": email,
+            "email": email,
+            "name": email,
+            "ver": "2.0",
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        id_token = ".".join([_b64({"alg": "none", "typ": "JWT"}), _b64(claims), ""])
+        client_info = _b64({"uid": oid, "utid": tid})
+        return {
+            "token_type": "Bearer",
+            "scope": form.get("scope", "Calendars.ReadWrite offline_access openid profile"),
+            "expires_in": self.token_lifetime,
+            "ext_expires_in": self.token_lifetime,
+            "access_token": access,
+            "refresh_token": refresh,
+            "id_token": id_token,
+            "client_info": client_info,
+        }
+
+    def _auth(self, headers):
+        auth = headers.get("Authorization", "")
+        owner = self.access_tokens.get(auth[7:] if auth.startswith("Bearer ") else "")
+        if not owner or owner[1] < time.time():
+            raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        return owner[0]
+
+    @staticmethod
+    def _public(event):
+        return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
+
+    def _delta(self, email, query, headers):
+        mailbox = self.mailboxes[email]
+        prefer = headers.get("Prefer", "")
+        size = 100
+        for part in prefer.split(","):
+            part = part.strip()
+            if part.startswith("odata.maxpagesize="):
+                size = int(part.split("=", 1)[1])
+        if query.get("$deltatoken"):
+            state = _unb64(query["$deltatoken"])
+            if state["seq"] < self.min_delta_seq.get(email, 0) or state["email"] != email:
+                raise GraphError(410, "SyncStateNotFound", "The sync state generation is not found.")
+            state = dict(state, since=state["seq"], offset=0, seq=next(self.seq))
+        elif query.get("$skiptoken"):
+            state = _unb64(query["$skiptoken"])
+        else:
+            if not query.get("startDateTime") or not query.get("endDateTime"):
+                raise GraphError(400, "ErrorInvalidParameter", "startDateTime and endDateTime are required")
+            state = {
+                "email": email,
+                "start": query["startDateTime"],
+                "end": query["endDateTime"],
+                "since": None,
+                "offset": 0,
+                "seq": next(self.seq),
+            }
+        lo = dt.datetime.fromisoformat(state["start"].replace("Z", "+00:00"))
+        hi = dt.datetime.fromisoformat(state["end"].replace("Z", "+00:00"))
+        lo = lo if lo.tzinfo else lo.replace(tzinfo=UTC)
+        hi = hi if hi.tzinfo else hi.replace(tzinfo=UTC)
+        since = state["since"]
+        items = []
+        for event in sorted(mailbox.values(), key=lambda e: e["_seq"]):
+            if event.get("type") == "exception":
+                master = mailbox.get(event["seriesMasterId"])
+                if since is not None and event["_seq"] > since and master and master["_seq"] <= since:
+                    items.append(
+                        {"@removed": {"reason": "deleted"}, "id": event["id"]} if event.get("_deleted") else event
+                    )
+                continue
+            if since is not None and event["_seq"] <= since:
+                continue
+            if event.get("_deleted"):
+                if since is not None:
+                    items.append({"@removed": {"reason": "deleted"}, "id": event["id"]})
+                continue
+            if event.get("type") == "seriesMaster":
+                items.extend(self._expand(email, event, lo, hi))
+                continue
+            s, e = parse_graph_time(event["start"]), parse_graph_time(event["end"])
+            if s < hi and e > lo:
+                items.append(event)
+        offset = state["offset"]
+        page = items[offset : offset + size]
+        answer = {"value": [self._public(i) for i in page]}
+        base = f"{self.graph_endpoint}/me/calendarView/delta"
+        if offset + size < len(items):
+            answer["@odata.nextLink"] = f"{base}?$skiptoken={_b64(dict(state, offset=offset + size))}"
+        else:
+            token = {"email": email, "start": state["start"], "end": state["end"], "seq": state["seq"]}
+            answer["@odata.deltaLink"] = f"{base}?$deltatoken={_b64(token)}"
+        return answer
+
+    def _one(self, email, event_id, method, headers, body):
+        mailbox = self.mailboxes[email]
+        event = mailbox.get(event_id)
+        if event is None and "_OCC" in event_id and method in ("PATCH", "DELETE", "GET"):
+            if method == "GET":
+                master = mailbox.get(event_id.rpartition("_OCC")[0])
+                for occ in self._expand(email, master, None, None) if master else []:
+                    if occ["id"] == event_id:
+                        return 200, self._public(occ)
+                raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            event = self._occurrence(email, event_id)
+        if event is None or event.get("_deleted"):
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if method == "GET":
+            return 200, self._public(event)
+        if_match = headers.get("If-Match")
+        if if_match and if_match.strip('W/"') != event["changeKey"] and if_match != event["@odata.etag"]:
+            raise GraphError(412, "ErrorIrresolvableConflict", "The change key passed in the request does not match.")
+        organizer = event["organizer"]["emailAddress"]["address"].lower() == email
+        if method == "PATCH":
+            data = json.loads(body or b"{}")
+            before = {a["emailAddress"]["address"].lower() for a in event.get("attendees", [])}
+            event.update({k: v for k, v in data.items() if not k.startswith("@") and k not in ("id", "iCalUId")})
+            if "start" in data or "end" in data:
+                self._normalize_times(event)
+            self._stamp(event)
+            if organizer:
+                after = [a["emailAddress"]["address"].lower() for a in event.get("attendees", [])]
+                # Graph e-mails the attendees of an organiser's meeting when it changes
+                notify = (
+                    after
+                    if (before or any(k in data for k in ("start", "end", "location")))
+                    else [a for a in after if a not in before]
+                )
+                self._invite(email, event, notify)
+                self._propagate(email, event)
+            return 200, self._public(event)
+        if method == "DELETE":
+            self._remove(email, event_id)
+            if organizer and event.get("type") != "exception":
+                event["_deleted"] = True
+                self._propagate(email, event)
+            return 204, None
+        raise GraphError(405, "ErrorInvalidRequest", "method not allowed")
+
+    def _schedule(self, data):
+        lo = parse_graph_time(data["startTime"])
+        hi = parse_graph_time(data["endTime"])
+        answer = []
+        for address in data.get("schedules", []):
+            email = address.lower()
+            items = []
+            for event in self.mailboxes.get(email, {}).values():
+                if event.get("_deleted") or event.get("type") == "exception" or event.get("showAs") == "free":
+                    continue
+                occurrences = self._expand(email, event, lo, hi) if event.get("type") == "seriesMaster" else [event]
+                for occ in occurrences:
+                    s, e = parse_graph_time(occ["start"]), parse_graph_time(occ["end"])
+                    if s < hi and e > lo and occ.get("showAs") != "free" and not occ.get("isCancelled"):
+                        items.append(
+                            {
+                                "status": occ.get("showAs", "busy"),
+                                "start": {"dateTime": graph_time(s), "timeZone": "UTC"},
+                                "end": {"dateTime": graph_time(e), "timeZone": "UTC"},
+                            }
+                        )
+            items.sort(key=lambda i: i["start"]["dateTime"])
+            answer.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items})
+        return {"value": answer}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGraph = None
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _dispatch(self):
+        parsed = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {}
+        try:
+            status, payload = self.fake.handle(self.command, parsed.path, query, self.headers, body)
+        except GraphError as exc:
+            status, headers = exc.status, exc.headers
+            if exc.oauth:
+                payload = {"error": exc.code, "error_description": exc.message, "error_codes": [0]}
+            else:
+                payload = {"error": {"code": exc.code, "message": exc.message}}
+        if status == 302:
+            self.send_response(302)
+            self.send_header("Location", payload["_location"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch
