@@ -62,6 +62,9 @@ class ResPartner(models.Model):
                 found.setdefault(partner.email_normalized, partner)
         missing = sorted(emails - set(found))
         if missing:
-            created = Partner.create([{"name": email, "email": email} for email in missing])
+            quiet = Partner.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True, mail_notrack=True
+            )
+            created = quiet.create([{"name": email, "email": email} for email in missing])
             found.update(zip(missing, created, strict=True))
         return found
