@@ -5,6 +5,7 @@ from . import (
     calendar_sync_binding,
     calendar_sync_credential,
     calendar_sync_google,
+    calendar_sync_microsoft,
     calendar_sync_oauth,
     res_config_settings,
     res_partner,

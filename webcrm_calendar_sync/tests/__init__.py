@@ -1,1 +1,9 @@
-from . import test_oauth_state, test_security, test_settings_partner, test_sync_apply, test_templates
+from . import (
+    test_google,
+    test_microsoft,
+    test_oauth_state,
+    test_security,
+    test_settings_partner,
+    test_sync_apply,
+    test_templates,
+)

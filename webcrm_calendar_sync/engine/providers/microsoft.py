@@ -80,6 +80,11 @@ def iana_zone(name: Optional[str]) -> str:
         return "UTC"
 
 
+# msal keeps discovery answers (OpenID configuration, instance metadata) here, so a
+# sync with nothing new costs one Graph request, not a discovery round trip as well.
+_HTTP_CACHE = {}
+
+
 def _verify(session, verify):
     """Use ``verify`` (True, or a CA bundle for a private endpoint) for every call of ``session``."""
     session.verify = verify
@@ -102,6 +107,7 @@ def _app(client_id, client_secret, authority, cache=None, verify=True, session=N
             authority=authority,
             token_cache=cache,
             http_client=session,
+            http_cache=_HTTP_CACHE,
             instance_discovery=authority.startswith(AUTHORITY_HOST),
         )
     except (ValueError, requests.RequestException) as exc:

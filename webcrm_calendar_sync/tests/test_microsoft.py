@@ -1,0 +1,191 @@
+"""Microsoft 365 end to end: the addon against the local fake identity platform + Graph."""
+
+import datetime as dt
+import urllib.parse
+from unittest.mock import patch
+
+import requests
+
+from ..engine.events import Window
+from ..engine.testing.fake_graph import FakeGraph
+from .common import CalendarSyncCase
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def mbody(subject, start, hours=1, **kw):
+    return {
+        "subject": subject,
+        "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        "end": {"dateTime": (start + dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+        **kw,
+    }
+
+
+class TestMicrosoft(CalendarSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGraph().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_microsoft_client_id": cls.server.client_id,
+                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
+                "calendar_sync_microsoft_tenant": "organizations",
+                "calendar_sync_microsoft_authority_host": cls.server.url,
+                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
+            }
+        ).execute()
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
+        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.invitations.clear()
+        self.server.faults.clear()
+        window = patch.object(
+            type(self.env["calendar.sync.account"]),
+            "_window",
+            lambda account, now=None: Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)),
+        )
+        window.start()
+        self.addCleanup(window.stop)
+
+    def subscribe(self, user):
+        account = (
+            self.env["calendar.sync.account"].with_user(user).create({"provider": "microsoft", "email": user.email})
+        )
+        session = {}
+        action = account._subscribe_microsoft(session=session)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
+        self.assertEqual(query["login_hint"], user.email)
+        self.assertEqual(query["code_challenge_method"], "S256")
+        answer = requests.get(action["url"], allow_redirects=False, verify=self.server.ca_file, timeout=10)
+        location = urllib.parse.urlsplit(answer.headers["Location"])
+        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/microsoft"))
+        params = dict(urllib.parse.parse_qsl(location.query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("microsoft", params, session)
+        self.assertEqual(account.state, "subscribed", account.last_error)
+        return account
+
+    def test_subscribe_sync_resync_and_removal(self):
+        self.server.add_user("alice@example.com")
+        stored = self.server.add_event(
+            "alice@example.com",
+            mbody(
+                "Board",
+                NOW + dt.timedelta(days=2),
+                attendees=[{"emailAddress": {"address": "kim@client.test"}, "type": "required"}],
+                sensitivity="private",
+            ),
+        )
+        account = self.subscribe(self.alice)
+        account.with_user(self.alice).action_synchronize()
+        self.assertEqual(account.state, "synced", account.last_error)
+        event = self.env["calendar.event"].search([("name", "=", "Board")])
+        self.assertEqual(event.start, (NOW + dt.timedelta(days=2)).replace(tzinfo=None))
+        self.assertEqual(event.privacy, "private")
+        self.assertIn(self.customer, event.partner_ids)
+        self.assertEqual(event.synced_provider, "microsoft")
+        before = self.server.requests
+        account._sync()
+        self.assertEqual(self.server.requests - before, 1)
+        self.server._remove("alice@example.com", stored["id"])
+        account._sync()
+        self.assertFalse(event.active)
+
+    def test_rejected_delta_resyncs_without_duplicates(self):
+        account = self.subscribe(self.alice)
+        for i in range(3):
+            self.server.add_event("alice@example.com", mbody(f"D{i}", NOW + dt.timedelta(days=i + 1)))
+        account._sync()
+        self.server.invalidate_delta_tokens("alice@example.com")
+        self.server.add_event("alice@example.com", mbody("D3", NOW + dt.timedelta(days=6)))
+        account._sync()
+        names = self.env["calendar.event"].search([("name", "=like", "D%"), ("is_synced", "=", True)]).mapped("name")
+        self.assertEqual(sorted(names), ["D0", "D1", "D2", "D3"])
+        self.assertEqual(self.server.invitations, [])
+
+    def test_recurring_occurrence_edited_alone(self):
+        account = self.subscribe(self.alice)
+        start = (NOW + dt.timedelta(days=1)).replace(hour=10)
+        self.server.add_event(
+            "alice@example.com",
+            mbody(
+                "Daily",
+                start,
+                recurrence={
+                    "pattern": {"type": "daily", "interval": 1},
+                    "range": {"type": "numbered", "startDate": start.date().isoformat(), "numberOfOccurrences": 3},
+                },
+            ),
+        )
+        account._sync()
+        events = self.env["calendar.event"].search([("name", "=", "Daily")], order="start")
+        self.assertEqual(len(events), 3)
+        events[1].with_user(self.alice).write({"name": "Daily (special)"})
+        account._sync()
+        names = self.env["calendar.event"].search([("name", "like", "Daily")], order="start").mapped("name")
+        self.assertEqual(names, ["Daily", "Daily (special)", "Daily"])
+        master = [e for e in self.server.events_of("alice@example.com") if e["type"] == "seriesMaster"][0]
+        self.assertEqual(
+            [o["subject"] for o in self.server.occurrences_of("alice@example.com", master["id"])],
+            ["Daily", "Daily (special)", "Daily"],
+        )
+
+    def test_plain_save_keeps_attendees_in_odoo_send_invitation_invites(self):
+        self.subscribe(self.alice)
+        start = (NOW + dt.timedelta(days=3)).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .create(
+                {
+                    "name": "Offer review",
+                    "start": start,
+                    "stop": start + dt.timedelta(hours=1),
+                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.customer.id])],
+                }
+            )
+        )
+        self.assertEqual(self.server.invitations, [])
+        self.assertEqual(self.server.events_of("alice@example.com")[0]["attendees"], [])
+        # a sync does not take the attendees away from the Odoo meeting
+        account = event.sync_binding_ids.account_id
+        account._sync()
+        self.assertIn(self.customer, event.partner_ids)
+        event.with_user(self.alice).action_save_and_send_invitation()
+        self.assertEqual(self.server.invitations[-1]["emails"], ["kim@client.test"])
+
+    def test_revoked_grant_and_throttling(self):
+        account = self.subscribe(self.alice)
+        self.server.add_event("alice@example.com", mbody("Slow", NOW + dt.timedelta(days=1)))
+        self.server.fail_next(2, status=429, retry_after=0)
+        account._sync()
+        self.assertEqual(account.state, "synced")
+        self.server.revoke("alice@example.com")
+        cache = account._get_credentials()[0]
+        cache["AccessToken"] = {}
+        account._set_credentials(token_data=cache)
+        account._sync(raise_errors=False)
+        self.assertEqual(account.state, "error")
+        self.assertTrue(account.needs_reauth)
+        self.assertIn("Subscribe again", account.last_error)
+
+    def test_free_busy_from_get_schedule(self):
+        self.subscribe(self.bob)
+        self.server.add_event("bob@example.com", mbody("Busy", NOW + dt.timedelta(hours=30)))
+        start = NOW + dt.timedelta(days=1)
+        busy = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .get_synced_busy_intervals(
+                [self.bob.id],
+                start.replace(tzinfo=None).isoformat(" "),
+                (start + dt.timedelta(days=1)).replace(tzinfo=None).isoformat(" "),
+            )
+        )
+        self.assertEqual(len(busy[self.bob.id]), 1)
