@@ -229,7 +229,153 @@ def run_google(n, seed, compare):
             print(f"# odoo google_calendar {case} events={n} seconds={seconds:.2f} http={http} sql={sql}")
 
 
-PROVIDERS = {"google": (run_google, ["google_calendar"])}
+# ---------------------------------------------------------------------------
+# Microsoft 365
+# ---------------------------------------------------------------------------
+def seed_microsoft(server, n, seed):
+    from engine.events import MASTER
+    from engine.providers.microsoft import to_graph
+
+    server.add_user(OWNER)
+    colleagues = [f"colleague{i}@bench.test" for i in range(5)]
+    for remote in generate(n, OWNER, seed=seed, colleagues=colleagues):
+        body = to_graph(remote)
+        if remote.kind == MASTER:
+            rule = dict(part.split("=") for part in remote.recurrence[0][len("RRULE:") :].split(";"))
+            body["recurrence"] = {
+                "pattern": {
+                    "type": rule["FREQ"].lower(),
+                    "interval": 1,
+                    **({"daysOfWeek": [remote.start.strftime("%A").lower()]} if rule["FREQ"] == "WEEKLY" else {}),
+                },
+                "range": {
+                    "type": "numbered",
+                    "startDate": remote.start.date().isoformat(),
+                    "numberOfOccurrences": int(rule["COUNT"]),
+                },
+            }
+        server.add_event(OWNER, body)
+
+
+def ours_microsoft(server, n, seed):
+    with odoo_env("webcrm_bench_ours") as env:
+        env["res.config.settings"].create(
+            {
+                "group_calendar_sync": True,
+                "calendar_sync_microsoft_client_id": server.client_id,
+                "calendar_sync_microsoft_client_secret": server.client_secret,
+                "calendar_sync_microsoft_authority_host": server.url,
+                "calendar_sync_microsoft_graph_endpoint": server.graph_endpoint,
+                "calendar_sync_days_back": 365,
+                "calendar_sync_days_ahead": 365,
+            }
+        ).execute()
+        env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", server.ca_file)
+        user = env["res.users"].create({"name": "Bench Owner", "login": OWNER, "email": OWNER})
+        account = env["calendar.sync.account"].create(
+            {"user_id": user.id, "provider": "microsoft", "email": OWNER, "state": "subscribed"}
+        )
+        account._set_credentials(token_data=microsoft_cache(server))
+        results = {}
+        for case in ("full", "resync"):
+            before = server.requests
+            seconds, sql = measure(env, lambda: account._sync())
+            results[case] = (seconds, server.requests - before, sql)
+        count = env["calendar.sync.binding"].search_count([("account_id", "=", account.id)])
+        print(f"# ours: {count} meetings bound ({account.state} {account.last_error or ''})", flush=True)
+        return results
+
+
+def microsoft_cache(server):
+    """A token cache as after 'Save and subscribe' (the browser round trip done with requests)."""
+    import requests
+
+    from engine.providers import microsoft
+
+    authority = server.authority("organizations")
+    flow = microsoft.build_auth_flow(
+        server.client_id, server.client_secret, authority, "http://bench/cb", OWNER, verify=server.ca_file
+    )
+    answer = requests.get(flow["auth_uri"], allow_redirects=False, verify=server.ca_file, timeout=10)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+    cache, _email = microsoft.complete_auth_flow(
+        flow, query, server.client_id, server.client_secret, authority, verify=server.ca_file
+    )
+    return cache
+
+
+class _RewriteMicrosoft(_Rewrite):
+    def request(self, method, url, **kw):
+        parts = urllib.parse.urlsplit(url)
+        if parts.netloc in ("graph.microsoft.com", "login.microsoftonline.com"):
+            url = self.server.url + parts.path + (f"?{parts.query}" if parts.query else "")
+            kw["verify"] = self.server.ca_file
+        return self.requests.request(method, url, **kw)
+
+
+def odoo_microsoft(server, n, seed):
+    from odoo.addons.microsoft_account.models import microsoft_service
+    from odoo.addons.microsoft_calendar.utils.microsoft_calendar import MicrosoftCalendarService
+
+    microsoft_service.requests = _RewriteMicrosoft(server)
+    server.link_base = "https://graph.microsoft.com/v1.0"  # Odoo's module only follows links to Graph's host
+    with odoo_env("webcrm_bench_odoo_microsoft") as env:
+        icp = env["ir.config_parameter"].sudo()
+        icp.set_param("microsoft_calendar_client_id", server.client_id)
+        icp.set_param("microsoft_calendar_client_secret", server.client_secret)
+        user = env["res.users"].create({"name": "Bench Owner", "login": OWNER, "email": OWNER})
+        token = next(iter(__import__("json").loads(microsoft_cache(server))["AccessToken"].values()))["secret"]
+        user.sudo().write(
+            {
+                "microsoft_calendar_rtoken": "unused",
+                "microsoft_calendar_token": token,
+                "microsoft_calendar_token_validity": dt.datetime.now() + dt.timedelta(hours=1),
+            }
+        )
+        service = MicrosoftCalendarService(env["microsoft.service"])
+        results = {}
+        for case in ("full", "resync"):
+            before = server.requests
+            seconds, sql = measure(env, lambda: user.with_user(user).sudo()._sync_microsoft_calendar())
+            results[case] = (seconds, server.requests - before, sql)
+        count = env["calendar.event"].search_count([("microsoft_id", "!=", False)])
+        print(f"# odoo microsoft_calendar: {count} meetings with a microsoft_id", flush=True)
+        del service
+        return results
+
+
+def run_microsoft(n, seed, compare):
+    from engine.testing.fake_graph import FakeGraph
+
+    results = {}
+    with FakeGraph() as server:
+        seed_microsoft(server, n, seed)
+        results["ours"] = ours_microsoft(server, n, seed)
+    if compare:
+        with FakeGraph() as server:
+            seed_microsoft(server, n, seed)
+            try:
+                results["odoo"] = odoo_microsoft(server, n, seed)
+            except Exception as exc:  # noqa: BLE001 - report and go on with our figures
+                import traceback
+
+                traceback.print_exc()
+                print(f"# odoo microsoft_calendar could not be measured: {exc!r}", flush=True)
+                compare = False
+    for case in ("full", "resync"):
+        seconds, http, sql = results["ours"][case]
+        ratio = results["odoo"][case][0] / seconds if compare else None
+        line("microsoft", case, n, seconds, http, sql, ratio)
+    if compare:
+        for case in ("full", "resync"):
+            seconds, http, sql = results["odoo"][case]
+            print(f"# odoo microsoft_calendar {case} events={n} seconds={seconds:.2f} http={http} sql={sql}")
+
+
+PROVIDERS = {
+    "google": (run_google, ["google_calendar"]),
+    "microsoft": (run_microsoft, ["microsoft_calendar"]),
+}
 
 
 def main():

@@ -388,6 +388,8 @@ class MicrosoftProvider(CalendarProvider):
                     if state:
                         changes.deleted_ids.append(event.external_id)
                     continue
+                if event.kind == MASTER:
+                    continue  # its occurrences come one by one
                 changes.events.append(event)
             if data.get("@odata.nextLink"):
                 url = data["@odata.nextLink"]

@@ -129,6 +129,7 @@ class FakeGraph:
         self.requests = 0
         self.log = []
         self.faults = []
+        self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
         self.httpd = None
 
     # -- life cycle ------------------------------------------------------
@@ -218,6 +219,26 @@ class FakeGraph:
 
     # -- storage ---------------------------------------------------------
     def _stamp(self, event):
+        for attendee in event.get("attendees") or []:
+            # Graph always answers with a status
+            attendee.setdefault("status", {"response": "none", "time": "0001-01-01T00:00:00Z"})
+            attendee.setdefault("type", "required")
+        event.setdefault("body", {"contentType": "text", "content": ""})
+        if event.get("recurrence"):
+            # Graph answers with every member of the pattern and range
+            pattern = {
+                "interval": 1,
+                "month": 0,
+                "dayOfMonth": 0,
+                "daysOfWeek": [],
+                "firstDayOfWeek": "sunday",
+                "index": "first",
+            }
+            pattern.update(event["recurrence"]["pattern"])
+            rng = {"endDate": "0001-01-01", "recurrenceTimeZone": "UTC", "numberOfOccurrences": 0}
+            rng.update(event["recurrence"]["range"])
+            event["recurrence"] = {"pattern": pattern, "range": rng}
+        event.setdefault("location", {"displayName": ""})
         seq = next(self.seq)
         event["_seq"] = seq
         event["changeKey"] = base64.b64encode(f"ck{seq}".encode()).decode()
@@ -418,6 +439,13 @@ class FakeGraph:
                 return 201, self._public(self._create(email, data))
             if len(parts) == 2 and parts[0] == "events":
                 return self._one(email, parts[1], method, headers, body)
+            if len(parts) == 3 and parts[0] == "events" and parts[2] == "instances" and method == "GET":
+                master = self.mailboxes[email].get(parts[1])
+                if not master or master.get("type") != "seriesMaster":
+                    raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+                lo = parse_graph_time({"dateTime": query["startDateTime"]}) if query.get("startDateTime") else None
+                hi = parse_graph_time({"dateTime": query["endDateTime"]}) if query.get("endDateTime") else None
+                return 200, {"value": [self._public(o) for o in self._expand(email, master, lo, hi)]}
             raise GraphError(404, "UnknownError", "not found")
 
     def _identity(self, method, path, query, body):
@@ -579,7 +607,11 @@ class FakeGraph:
                     items.append({"@removed": {"reason": "deleted"}, "id": event["id"]})
                 continue
             if event.get("type") == "seriesMaster":
-                items.extend(self._expand(email, event, lo, hi))
+                # like Graph: the series master, then its occurrences in the window
+                occurrences = self._expand(email, event, lo, hi)
+                if occurrences:
+                    items.append(event)
+                    items.extend(occurrences)
                 continue
             s, e = parse_graph_time(event["start"]), parse_graph_time(event["end"])
             if s < hi and e > lo:
@@ -587,7 +619,7 @@ class FakeGraph:
         offset = state["offset"]
         page = items[offset : offset + size]
         answer = {"value": [self._public(i) for i in page]}
-        base = f"{self.graph_endpoint}/me/calendarView/delta"
+        base = f"{self.link_base or self.graph_endpoint}/me/calendarView/delta"
         if offset + size < len(items):
             answer["@odata.nextLink"] = f"{base}?$skiptoken={_b64(dict(state, offset=offset + size))}"
         else:
