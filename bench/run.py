@@ -114,6 +114,27 @@ def measure(env, func):
     return time.perf_counter() - start, cr.sql_log_count - queries
 
 
+def measure_cases(env, server, sync):
+    """{case: (seconds, http requests, sql queries)} for a first sync and a resync."""
+    results = {}
+    for case in ("full", "resync"):
+        before = server.requests
+        seconds, sql = measure(env, sync)
+        results[case] = (seconds, server.requests - before, sql)
+    return results
+
+
+def report(provider, n, results, compare):
+    for case in ("full", "resync"):
+        seconds, http, sql = results["ours"][case]
+        ratio = results["odoo"][case][0] / seconds if compare else None
+        line(provider, case, n, seconds, http, sql, ratio)
+    if compare:
+        for case in ("full", "resync"):
+            seconds, http, sql = results["odoo"][case]
+            print(f"# odoo {provider}_calendar {case} events={n} seconds={seconds:.2f} http={http} sql={sql}")
+
+
 def line(provider, case, n, seconds, http, sql, ratio):
     ratio_text = f"{ratio:.1f}" if ratio else "-"
     extra = f" events_per_s={n / seconds:.0f} sql_per_event={sql / n:.2f}" if case == "full" else ""
@@ -155,11 +176,7 @@ def ours_google(server, n, seed):
             {"user_id": user.id, "provider": "google", "email": OWNER, "state": "subscribed"}
         )
         account._set_credentials(token_data=server.issue_tokens(OWNER))
-        results = {}
-        for case in ("full", "resync"):
-            before = server.requests
-            seconds, sql = measure(env, lambda: account._sync())
-            results[case] = (seconds, server.requests - before, sql)
+        results = measure_cases(env, server, account._sync)
         count = env["calendar.sync.binding"].search_count([("account_id", "=", account.id)])
         print(f"# ours: {count} meetings bound", flush=True)
         return results
@@ -198,11 +215,7 @@ def odoo_google(server, n, seed):
         tokens = server.issue_tokens(OWNER)
         user.res_users_settings_id._set_google_auth_tokens(tokens["access_token"], tokens["refresh_token"], 3600)
         service = GoogleCalendarService(env["google.service"])
-        results = {}
-        for case in ("full", "resync"):
-            before = server.requests
-            seconds, sql = measure(env, lambda: user.with_user(user).sudo()._sync_google_calendar(service))
-            results[case] = (seconds, server.requests - before, sql)
+        results = measure_cases(env, server, lambda: user.with_user(user).sudo()._sync_google_calendar(service))
         count = env["calendar.event"].search_count([("google_id", "!=", False)])
         print(f"# odoo google_calendar: {count} meetings with a google_id", flush=True)
         return results
@@ -219,14 +232,7 @@ def run_google(n, seed, compare):
         with FakeGoogle() as server:
             seed_google(server, n, seed)
             results["odoo"] = odoo_google(server, n, seed)
-    for case in ("full", "resync"):
-        seconds, http, sql = results["ours"][case]
-        ratio = results["odoo"][case][0] / seconds if compare else None
-        line("google", case, n, seconds, http, sql, ratio)
-    if compare:
-        for case in ("full", "resync"):
-            seconds, http, sql = results["odoo"][case]
-            print(f"# odoo google_calendar {case} events={n} seconds={seconds:.2f} http={http} sql={sql}")
+    report("google", n, results, compare)
 
 
 # ---------------------------------------------------------------------------
@@ -276,11 +282,7 @@ def ours_microsoft(server, n, seed):
             {"user_id": user.id, "provider": "microsoft", "email": OWNER, "state": "subscribed"}
         )
         account._set_credentials(token_data=microsoft_cache(server))
-        results = {}
-        for case in ("full", "resync"):
-            before = server.requests
-            seconds, sql = measure(env, lambda: account._sync())
-            results[case] = (seconds, server.requests - before, sql)
+        results = measure_cases(env, server, account._sync)
         count = env["calendar.sync.binding"].search_count([("account_id", "=", account.id)])
         print(f"# ours: {count} meetings bound ({account.state} {account.last_error or ''})", flush=True)
         return results
@@ -315,7 +317,6 @@ class _RewriteMicrosoft(_Rewrite):
 
 def odoo_microsoft(server, n, seed):
     from odoo.addons.microsoft_account.models import microsoft_service
-    from odoo.addons.microsoft_calendar.utils.microsoft_calendar import MicrosoftCalendarService
 
     microsoft_service.requests = _RewriteMicrosoft(server)
     server.link_base = "https://graph.microsoft.com/v1.0"  # Odoo's module only follows links to Graph's host
@@ -332,15 +333,9 @@ def odoo_microsoft(server, n, seed):
                 "microsoft_calendar_token_validity": dt.datetime.now() + dt.timedelta(hours=1),
             }
         )
-        service = MicrosoftCalendarService(env["microsoft.service"])
-        results = {}
-        for case in ("full", "resync"):
-            before = server.requests
-            seconds, sql = measure(env, lambda: user.with_user(user).sudo()._sync_microsoft_calendar())
-            results[case] = (seconds, server.requests - before, sql)
+        results = measure_cases(env, server, lambda: user.with_user(user).sudo()._sync_microsoft_calendar())
         count = env["calendar.event"].search_count([("microsoft_id", "!=", False)])
         print(f"# odoo microsoft_calendar: {count} meetings with a microsoft_id", flush=True)
-        del service
         return results
 
 
@@ -362,14 +357,7 @@ def run_microsoft(n, seed, compare):
                 traceback.print_exc()
                 print(f"# odoo microsoft_calendar could not be measured: {exc!r}", flush=True)
                 compare = False
-    for case in ("full", "resync"):
-        seconds, http, sql = results["ours"][case]
-        ratio = results["odoo"][case][0] / seconds if compare else None
-        line("microsoft", case, n, seconds, http, sql, ratio)
-    if compare:
-        for case in ("full", "resync"):
-            seconds, http, sql = results["odoo"][case]
-            print(f"# odoo microsoft_calendar {case} events={n} seconds={seconds:.2f} http={http} sql={sql}")
+    report("microsoft", n, results, compare)
 
 
 PROVIDERS = {

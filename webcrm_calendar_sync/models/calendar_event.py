@@ -381,7 +381,8 @@ class CalendarEvent(models.Model):
         # ('Save and send invitation'); Odoo must not send its own on top.
         if self.env.context.get("calendar_sync_from_remote"):
             return True
-        if self.user_id and self.env["calendar.sync.account"]._account_for_user(self.user_id):
+        Account = self.env["calendar.sync.account"]
+        if self.user_id and Account._sync_enabled() and Account._account_for_user(self.user_id):
             return True
         return super()._skip_send_mail_status_update()
 

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.tests import TransactionCase, new_test_user
 
-from ..engine.events import Attendee, RemoteEvent
+from ..engine.events import Attendee, RemoteEvent, Window
 from ..engine.testing.memory import MemoryCalendar, MemoryProvider
 
 UTC = timezone.utc
@@ -71,11 +71,22 @@ class CalendarSyncCase(TransactionCase):
         return Attendee(email=email, response=response, name=name)
 
     def freeze_window(self):
-        """A window around the test meetings' dates."""
-        return patch.object(
-            type(self.env["calendar.sync.account"]),
-            "_window",
-            lambda self, now=None: __import__(
-                "odoo.addons.webcrm_calendar_sync.engine.events", fromlist=["Window"]
-            ).Window.around(datetime(2026, 12, 1, tzinfo=UTC), 60, 365),
+        """A window around the test meetings' dates (a context manager)."""
+        window = Window.around(datetime(2026, 12, 1, tzinfo=UTC), 60, 365)
+        return patch.object(type(self.env["calendar.sync.account"]), "_window", lambda account, now=None: window)
+
+    def patch_window(self, window):
+        """Every sync of this test covers ``window``."""
+        patcher = patch.object(type(self.env["calendar.sync.account"]), "_window", lambda account, now=None: window)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def busy_of(self, user, start, end, as_user):
+        """Free/busy of ``user`` between aware datetimes, asked by ``as_user``."""
+        return (
+            self.env["calendar.event"]
+            .with_user(as_user)
+            .get_synced_busy_intervals(
+                [user.id], start.replace(tzinfo=None).isoformat(" "), end.replace(tzinfo=None).isoformat(" ")
+            )
         )

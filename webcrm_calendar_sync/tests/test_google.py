@@ -3,7 +3,6 @@
 import datetime as dt
 import json
 import urllib.parse
-from unittest.mock import patch
 
 import requests
 
@@ -50,13 +49,7 @@ class TestGoogle(CalendarSyncCase):
         self.server.calendars.clear()
         self.server.invitations.clear()
         self.server.faults.clear()
-        self.window = patch.object(
-            type(self.env["calendar.sync.account"]),
-            "_window",
-            lambda account, now=None: Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)),
-        )
-        self.window.start()
-        self.addCleanup(self.window.stop)
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     def subscribe(self, user):
         """The whole 'Authenticate and subscribe' round trip, as the browser does it."""
@@ -309,16 +302,7 @@ class TestGoogle(CalendarSyncCase):
         self.server.add_user("bob@example.com")
         self.subscribe(self.bob)
         self.server.add_event("bob@example.com", gbody("External only", NOW + dt.timedelta(hours=30)))
-        start = NOW + dt.timedelta(days=1)
-        busy = (
-            self.env["calendar.event"]
-            .with_user(self.alice)
-            .get_synced_busy_intervals(
-                [self.bob.id],
-                start.replace(tzinfo=None).isoformat(" "),
-                (start + dt.timedelta(days=1)).replace(tzinfo=None).isoformat(" "),
-            )
-        )
+        busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
         self.assertEqual(len(busy[self.bob.id]), 1)
 
     def test_all_day_moved_occurrence_and_token_refresh(self):

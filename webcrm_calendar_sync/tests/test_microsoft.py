@@ -2,7 +2,6 @@
 
 import datetime as dt
 import urllib.parse
-from unittest.mock import patch
 
 import requests
 
@@ -46,13 +45,7 @@ class TestMicrosoft(CalendarSyncCase):
         self.server.mailboxes.clear()
         self.server.invitations.clear()
         self.server.faults.clear()
-        window = patch.object(
-            type(self.env["calendar.sync.account"]),
-            "_window",
-            lambda account, now=None: Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)),
-        )
-        window.start()
-        self.addCleanup(window.stop)
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     def subscribe(self, user):
         account = (
@@ -178,14 +171,5 @@ class TestMicrosoft(CalendarSyncCase):
     def test_free_busy_from_get_schedule(self):
         self.subscribe(self.bob)
         self.server.add_event("bob@example.com", mbody("Busy", NOW + dt.timedelta(hours=30)))
-        start = NOW + dt.timedelta(days=1)
-        busy = (
-            self.env["calendar.event"]
-            .with_user(self.alice)
-            .get_synced_busy_intervals(
-                [self.bob.id],
-                start.replace(tzinfo=None).isoformat(" "),
-                (start + dt.timedelta(days=1)).replace(tzinfo=None).isoformat(" "),
-            )
-        )
+        busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
         self.assertEqual(len(busy[self.bob.id]), 1)

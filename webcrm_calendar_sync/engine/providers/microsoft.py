@@ -164,7 +164,8 @@ TO_RESPONSE = {
 SENSITIVITY = {"normal": "default", "personal": "private", "private": "private", "confidential": "confidential"}
 
 
-def _graph_dt(node: dict) -> dt.datetime:
+def parse_graph_datetime(node: dict) -> dt.datetime:
+    """A Graph dateTimeTimeZone node -> aware UTC datetime."""
     value = node["dateTime"].rstrip("Z")
     if "." in value:
         head, frac = value.split(".", 1)
@@ -209,7 +210,7 @@ def from_graph(item: dict) -> RemoteEvent:
     )
     if item.get("originalStart"):
         event.original_start = dt.datetime.fromisoformat(item["originalStart"].replace("Z", "+00:00"))
-    start, end = _graph_dt(item["start"]), _graph_dt(item["end"])
+    start, end = parse_graph_datetime(item["start"]), parse_graph_datetime(item["end"])
     if item.get("isAllDay"):
         # Graph's all-day meetings run midnight to midnight in the original zone
         event.all_day = True
@@ -438,7 +439,7 @@ class MicrosoftProvider(CalendarProvider):
             if key is None:
                 continue
             result[key] = [
-                BusyInterval(_graph_dt(i["start"]), _graph_dt(i["end"]), i.get("status", "busy"))
+                BusyInterval(parse_graph_datetime(i["start"]), parse_graph_datetime(i["end"]), i.get("status", "busy"))
                 for i in schedule.get("scheduleItems", [])
                 if i.get("status") != "free"
             ]

@@ -26,10 +26,11 @@ import secrets
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dateutil import rrule as dt_rrule
 from dateutil import tz as dt_tz
+
+from .local_server import LocalServer
 
 UTC = dt.timezone.utc
 EXPAND_BACK = dt.timedelta(days=400)
@@ -64,10 +65,13 @@ class ApiError(Exception):
         self.status, self.reason, self.message, self.headers = status, reason, message, headers or {}
 
 
-class FakeGoogle:
+class FakeGoogle(LocalServer):
     """The server. ``start()`` it (or use it as a context manager)."""
 
+    error_class = ApiError
+
     def __init__(self, client_id="test-client", client_secret="test-secret", token_lifetime=3600):
+        super().__init__()
         self.clients = {client_id: client_secret}
         self.client_id, self.client_secret = client_id, client_secret
         self.token_lifetime = token_lifetime
@@ -83,33 +87,18 @@ class FakeGoogle:
         self.log = []  # (method, path, query dict)
         self.faults = []
         self._pages = {}
-        self.httpd = None
-        self.thread = None
 
-    # -- life cycle ------------------------------------------------------
-    def start(self):
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def error_reply(self, exc):
+        if exc.reason in ("invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"):
+            payload = {"error": exc.reason, "error_description": exc.message}
+        else:
+            error = {"domain": "global", "reason": exc.reason, "message": exc.message}
+            payload = {"error": {"code": exc.status, "message": exc.message, "errors": [error]}}
+        return exc.status, payload, exc.headers
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        return f"http://127.0.0.1:{self.port}/"
 
     @property
     def api_endpoint(self):
@@ -651,50 +640,3 @@ class FakeGoogle:
             "timeMax": _iso(time_max),
             "calendars": calendars,
         }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGoogle = None
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):  # quiet
-        pass
-
-    def _dispatch(self):
-        parsed = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            status, payload = self.fake.handle(self.command, parsed.path, query, self.headers, body)
-            headers = {}
-        except ApiError as exc:
-            status, headers = exc.status, exc.headers
-            if exc.reason in ("invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"):
-                payload = {"error": exc.reason, "error_description": exc.message}
-            else:
-                payload = {
-                    "error": {
-                        "code": exc.status,
-                        "message": exc.message,
-                        "errors": [{"domain": "global", "reason": exc.reason, "message": exc.message}],
-                    }
-                }
-        if status == 302:
-            self.send_response(302)
-            self.send_header("Location", payload["_location"])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _dispatch

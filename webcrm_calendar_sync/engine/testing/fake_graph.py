@@ -34,9 +34,12 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dateutil import rrule as dt_rrule
+
+from ..providers.microsoft import iana_zone
+from ..providers.microsoft import parse_graph_datetime as parse_graph_time
+from .local_server import LocalServer
 
 UTC = dt.timezone.utc
 EXPAND_BACK = dt.timedelta(days=400)
@@ -50,16 +53,6 @@ def _now():
 
 def graph_time(value: dt.datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000")
-
-
-def parse_graph_time(node: dict) -> dt.datetime:
-    """A Graph dateTimeTimeZone (this fake stores UTC) -> aware datetime."""
-    value = node["dateTime"].rstrip("Z")
-    if "." in value:
-        head, frac = value.split(".", 1)
-        value = f"{head}.{frac[:6]}"
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _b64(data: dict) -> str:
@@ -113,8 +106,11 @@ class GraphError(Exception):
         self.status, self.code, self.message, self.headers, self.oauth = status, code, message, headers or {}, oauth
 
 
-class FakeGraph:
+class FakeGraph(LocalServer):
+    error_class = GraphError
+
     def __init__(self, client_id="graph-client", client_secret="graph-secret", token_lifetime=3600):
+        super().__init__()
         self.clients = {client_id: client_secret}
         self.client_id, self.client_secret = client_id, client_secret
         self.token_lifetime = token_lifetime
@@ -130,35 +126,23 @@ class FakeGraph:
         self.log = []
         self.faults = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
-        self.httpd = None
 
-    # -- life cycle ------------------------------------------------------
-    def start(self):
+    def wrap_socket(self, httpd):
         self.cert_file, self.key_file = _self_signed()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_file, self.key_file)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
 
-    def stop(self):
-        if self.httpd:
-            self.httpd.shutdown()
-            self.httpd.server_close()
-            self.httpd = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def error_reply(self, exc):
+        if exc.oauth:
+            payload = {"error": exc.code, "error_description": exc.message, "error_codes": [0]}
+        else:
+            payload = {"error": {"code": exc.code, "message": exc.message}}
+        return exc.status, payload, exc.headers
 
     @property
     def url(self):
-        return f"https://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"https://127.0.0.1:{self.port}"
 
     @property
     def ca_file(self):
@@ -280,8 +264,6 @@ class FakeGraph:
             tz_name = node.get("timeZone") or "UTC"
             if tz_name != "UTC":
                 from zoneinfo import ZoneInfo
-
-                from ..providers.microsoft import iana_zone
 
                 local = dt.datetime.fromisoformat(node["dateTime"].split(".")[0]).replace(
                     tzinfo=ZoneInfo(iana_zone(tz_name))
@@ -696,44 +678,3 @@ class FakeGraph:
             items.sort(key=lambda i: i["start"]["dateTime"])
             answer.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items})
         return {"value": answer}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeGraph = None
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def _dispatch(self):
-        parsed = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {}
-        try:
-            status, payload = self.fake.handle(self.command, parsed.path, query, self.headers, body)
-        except GraphError as exc:
-            status, headers = exc.status, exc.headers
-            if exc.oauth:
-                payload = {"error": exc.code, "error_description": exc.message, "error_codes": [0]}
-            else:
-                payload = {"error": {"code": exc.code, "message": exc.message}}
-        if status == 302:
-            self.send_response(302)
-            self.send_header("Location", payload["_location"])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch
