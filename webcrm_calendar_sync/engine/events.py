@@ -165,6 +165,9 @@ class ChangeSet:
     full: bool = False
     complete: bool = True
     requests: int = 0
+    #: external ids of series masters whose occurrences inside the window are all in
+    #: ``events``: an occurrence bound before but not listed now was removed
+    complete_series: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

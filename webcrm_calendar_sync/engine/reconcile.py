@@ -20,7 +20,9 @@ Rules (also written in the README, "Conflicts"):
   same iCalUID (and, for occurrences, the same original start) through another
   account: one meeting, several bindings, never a duplicate. Otherwise it is
   created.
-* Series masters are not shown themselves (providers list occurrences).
+* Series masters are not shown themselves (providers list occurrences). A
+  provider that lists every occurrence of a series at once names the series in
+  ``complete_series``: bound occurrences it no longer lists were removed.
 * Only a *complete full* listing may remove bindings it does not mention, and
   only those whose meeting lies inside the listed window; if that would remove
   more than ``mass_delete_ratio`` of the bindings in the window (with more than
@@ -212,17 +214,25 @@ def plan_changes(
             unique.append(remote)
         plan.create = unique
 
+    if changes.complete:
+        for series_id in changes.complete_series:
+            for binding in by_series.get(series_id, []):
+                if binding.external_id in seen or binding.external_id in handled or not _in_window(binding, window):
+                    continue
+                handled.add(binding.external_id)
+                seen.add(binding.external_id)
+                plan.delete.append(binding)
     if changes.full and changes.complete:
         _plan_gone(plan, by_external, seen, window, mass_delete_ratio, mass_delete_min)
     return plan
 
 
+def _in_window(binding, window):
+    return window is None or binding.start is None or (window.start <= utc(binding.start) < window.end)
+
+
 def _plan_gone(plan, by_external, seen, window, ratio, minimum):
-    in_window = [
-        b
-        for b in by_external.values()
-        if window is None or b.start is None or (window.start <= utc(b.start) < window.end)
-    ]
+    in_window = [b for b in by_external.values() if _in_window(b, window)]
     gone = [b for b in in_window if b.external_id not in seen]
     if not gone:
         return

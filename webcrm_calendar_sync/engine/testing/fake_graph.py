@@ -24,13 +24,9 @@ import base64
 import copy
 import datetime as dt
 import hashlib
-import ipaddress
 import itertools
 import json
-import os
 import secrets
-import ssl
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -63,43 +59,6 @@ def _unb64(text: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
 
 
-def _self_signed():
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = _now()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tempfile.mkdtemp(prefix="fake-graph-")
-    cert_file, key_file = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
-    with open(cert_file, "wb") as fh:
-        fh.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_file, "wb") as fh:
-        fh.write(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-    return cert_file, key_file
-
-
 class GraphError(Exception):
     def __init__(self, status, code, message, headers=None, oauth=False):
         super().__init__(message)
@@ -108,6 +67,7 @@ class GraphError(Exception):
 
 class FakeGraph(LocalServer):
     error_class = GraphError
+    tls = True
 
     def __init__(self, client_id="graph-client", client_secret="graph-secret", token_lifetime=3600):
         super().__init__()
@@ -127,12 +87,6 @@ class FakeGraph(LocalServer):
         self.faults = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
 
-    def wrap_socket(self, httpd):
-        self.cert_file, self.key_file = _self_signed()
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert_file, self.key_file)
-        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-
     def error_reply(self, exc):
         if exc.oauth:
             payload = {"error": exc.code, "error_description": exc.message, "error_codes": [0]}
@@ -143,10 +97,6 @@ class FakeGraph(LocalServer):
     @property
     def url(self):
         return f"https://127.0.0.1:{self.port}"
-
-    @property
-    def ca_file(self):
-        return self.cert_file
 
     def authority(self, tenant="organizations"):
         return f"{self.url}/{tenant}"

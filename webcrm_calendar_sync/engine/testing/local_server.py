@@ -2,16 +2,64 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import json
+import os
+import ssl
+import tempfile
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+def self_signed_certificate(prefix="fake-server-"):
+    """A certificate for 127.0.0.1 / localhost, made now: (cert_file, key_file).
+
+    The certificate is its own CA: a client trusts the server with ``verify=cert_file``.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix=prefix)
+    cert_file, key_file = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    with open(cert_file, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_file, "wb") as fh:
+        fh.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return cert_file, key_file
+
+
 class LocalServer:
     """Runs ``handle(method, path, query, headers, body)`` of a subclass on a free port.
 
-    ``handle`` returns ``(status, payload)``; a 302 payload is ``{"_location": url}``.
+    ``handle`` returns ``(status, payload)`` or ``(status, payload, headers)``; a
+    payload is JSON-able, or ``bytes`` sent as they are (headers name their type); a
+    302 payload is ``{"_location": url}``.
     Exceptions of ``error_class`` become ``(status, payload, headers)`` through
     ``error_reply``.
     """
@@ -21,6 +69,7 @@ class LocalServer:
 
     def __init__(self):
         self.httpd = None
+        self._local = threading.local()
 
     def handle(self, method, path, query, headers, body):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -28,8 +77,26 @@ class LocalServer:
     def error_reply(self, exc):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    #: serve HTTPS with a certificate made at start (``ca_file`` is what clients trust)
+    tls = False
+    cert_file = key_file = None
+
     def wrap_socket(self, httpd):
-        """Hook for TLS."""
+        if not self.tls:
+            return
+        self.cert_file, self.key_file = self_signed_certificate(prefix=f"{type(self).__name__.lower()}-")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+
+    @property
+    def ca_file(self):
+        return self.cert_file
+
+    @property
+    def connection(self) -> dict:
+        """State of the current HTTP connection (one thread serves one connection)."""
+        return self._local.__dict__.setdefault("connection", {})
 
     def start(self):
         handler = type("Handler", (_JsonHandler,), {"fake": self})
@@ -63,6 +130,10 @@ class _JsonHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
+    def handle(self):
+        self.fake._local.connection = {}
+        super().handle()
+
     def _dispatch(self):
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
@@ -70,7 +141,8 @@ class _JsonHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {}
         try:
-            status, payload = self.fake.handle(self.command, parsed.path, query, self.headers, body)
+            reply = self.fake.handle(self.command, parsed.path, query, self.headers, body)
+            status, payload, headers = reply if len(reply) == 3 else (*reply, {})
         except self.fake.error_class as exc:
             status, payload, headers = self.fake.error_reply(exc)
         if status == 302:
@@ -79,11 +151,12 @@ class _JsonHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        data = b"" if payload is None else json.dumps(payload).encode()
+        raw = isinstance(payload, bytes)
+        data = b"" if payload is None else payload if raw else json.dumps(payload).encode()
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)
-        if payload is not None:
+        if payload is not None and not raw:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

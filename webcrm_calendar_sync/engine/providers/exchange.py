@@ -1,0 +1,611 @@
+"""Exchange servers on premise, through Exchange Web Services, with exchangelib.
+
+* Subscribe: :func:`check_url` checks the EWS URL's form, then
+  :meth:`ExchangeProvider.check_connection` connects and tells apart a server that
+  does not answer, a server that is not Exchange, a certificate problem and a wrong
+  e-mail or password. It returns what it learnt (authentication type, server build)
+  so later syncs skip the discovery requests.
+* Sync: ``SyncFolderItems`` on the calendar folder, the sync state kept per account.
+  Single items come from it directly; recurring series are expanded with one
+  ``FindItem`` calendar view over the sync window (occurrences and exceptions get
+  the master's item id as their series id), only when a series changed.
+* Write: ``CreateItem`` / ``UpdateItem`` / ``DeleteItem`` with
+  ``SendToNone`` for a plain save and ``SendToAllAndSaveCopy`` for "Save and send
+  invitation"; updates carry the change key with ``NeverOverwrite`` so a stale
+  write is refused (:class:`errors.Conflict`).
+* Free/busy: ``GetUserAvailability``.
+* Faults: ``ErrorServerBusy`` (with its back-off hint) and timeouts are retried
+  within a bound (:func:`provider.call_with_retry`); a refused password raises
+  :class:`errors.AuthRevoked`.
+
+Never imports ``odoo``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import urllib.parse
+import uuid
+from typing import Optional
+
+import requests
+from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, FailFast, Version
+from exchangelib import errors as xerr
+from exchangelib.ewsdatetime import EWSDate, EWSDateTime, EWSTimeZone
+from exchangelib.folders import Calendar, Root
+from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY, SEND_TO_NONE, CalendarItem
+from exchangelib.properties import Attendee as EwsAttendee
+from exchangelib.properties import (
+    DaylightTime,
+    DistinguishedFolderId,
+    FreeBusyViewOptions,
+    ItemId,
+    Mailbox,
+    MailboxData,
+    StandardTime,
+    TimeWindow,
+    TimeZone,
+)
+from exchangelib.protocol import BaseProtocol, CachingProtocol
+from exchangelib.services import GetUserAvailability
+from exchangelib.transport import BASIC, NTLM
+
+from .. import errors
+from ..events import (
+    ACCEPTED,
+    CONFIDENTIAL,
+    DECLINED,
+    DEFAULT,
+    EXCEPTION,
+    MASTER,
+    NEEDS_ACTION,
+    OCCURRENCE,
+    PRIVATE,
+    SINGLE,
+    TENTATIVE_RESPONSE,
+    UTC,
+    Attendee,
+    BusyInterval,
+    ChangeSet,
+    RemoteEvent,
+    utc,
+)
+from ..provider import CalendarProvider, call_with_retry
+
+AUTH_TYPES = {"basic": BASIC, "ntlm": NTLM}
+PAGE_SIZE = 512  # SyncFolderItems' maximum
+
+FIELDS = (
+    "subject",
+    "body",
+    "location",
+    "start",
+    "end",
+    "is_all_day",
+    "_start_timezone",
+    "uid",
+    "type",
+    "organizer",
+    "required_attendees",
+    "optional_attendees",
+    "sensitivity",
+    "legacy_free_busy_status",
+    "is_cancelled",
+    "last_modified_time",
+    "original_start",
+)
+
+RESPONSES = {
+    "Accept": ACCEPTED,
+    "Decline": DECLINED,
+    "Tentative": TENTATIVE_RESPONSE,
+    "Organizer": ACCEPTED,
+    "NoResponseReceived": NEEDS_ACTION,
+    "Unknown": NEEDS_ACTION,
+}
+TO_RESPONSE = {ACCEPTED: "Accept", DECLINED: "Decline", TENTATIVE_RESPONSE: "Tentative", NEEDS_ACTION: "Unknown"}
+SENSITIVITY = {"Normal": DEFAULT, "Personal": PRIVATE, "Private": PRIVATE, "Confidential": CONFIDENTIAL}
+TO_SENSITIVITY = {DEFAULT: "Normal", "public": "Normal", PRIVATE: "Private", CONFIDENTIAL: "Confidential"}
+KINDS = {"Single": SINGLE, "RecurringMaster": MASTER, "Occurrence": OCCURRENCE, "Exception": EXCEPTION}
+
+
+# ---------------------------------------------------------------------------
+# URL form
+# ---------------------------------------------------------------------------
+def check_url(url: str) -> Optional[str]:
+    """None when ``url`` has the form of an EWS endpoint, else what is wrong with it, in words."""
+    url = (url or "").strip()
+    if not url:
+        return "Enter the EWS address of the Exchange server, e.g. https://mail.example.com/EWS/Exchange.asmx."
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() != "https":
+        return (
+            "The EWS address must start with https:// (Exchange only accepts passwords over an encrypted connection)."
+        )
+    if not parts.hostname:
+        return "The EWS address has no server name. It looks like https://mail.example.com/EWS/Exchange.asmx."
+    if not parts.path.lower().rstrip("/").endswith("/ews/exchange.asmx"):
+        return (
+            f"The EWS address must end with /EWS/Exchange.asmx (for example https://{parts.hostname}/EWS/Exchange.asmx); "
+            f"this one ends with '{parts.path or '/'}'."
+        )
+    if parts.query or parts.fragment:
+        return "The EWS address must not contain '?' or '#'."
+    return None
+
+
+# ---------------------------------------------------------------------------
+# HTTP: one adapter for every exchangelib session, counting requests and applying
+# the provider's CA bundle and timeout
+# ---------------------------------------------------------------------------
+_CONTEXT = threading.local()
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    def send(self, request, **kwargs):
+        provider = getattr(_CONTEXT, "provider", None)
+        if provider is not None:
+            provider.requests += 1
+            if provider.verify is not True:
+                kwargs["verify"] = provider.verify
+            kwargs["timeout"] = provider.timeout
+        return super().send(request, **kwargs)
+
+
+BaseProtocol.HTTP_ADAPTER_CLS = _Adapter
+
+
+# ---------------------------------------------------------------------------
+# Mapping
+# ---------------------------------------------------------------------------
+def _iana(tz) -> str:
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    return key or "UTC"
+
+
+def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
+    """A RemoteEvent from an exchangelib CalendarItem (``series_of``: {uid: master item id})."""
+    kind = KINDS.get(item.type or "Single", SINGLE)
+    attendees = []
+    organizer = (item.organizer.email_address if item.organizer else "") or ""
+    for optional, group in ((False, item.required_attendees), (True, item.optional_attendees)):
+        for person in group or []:
+            email = person.mailbox.email_address if person.mailbox else ""
+            if not email:
+                continue
+            attendees.append(
+                Attendee(
+                    email=email,
+                    name=person.mailbox.name or "",
+                    response=RESPONSES.get(person.response_type or "Unknown", NEEDS_ACTION),
+                    organizer=email.lower() == organizer.lower(),
+                    optional=optional,
+                )
+            )
+    tz = item._start_timezone
+    body = item.body or ""
+    if getattr(body, "body_type", "Text") == "HTML":
+        body = re.sub(r"<[^>]+>", "", str(body)).strip()
+    values = dict(
+        external_id=item.id,
+        ical_uid=item.uid,
+        summary=item.subject or "",
+        description=str(body),
+        location=item.location or "",
+        timezone=_iana(tz),
+        attendees=attendees,
+        organizer_email=organizer,
+        privacy=SENSITIVITY.get(item.sensitivity or "Normal", DEFAULT),
+        show_as="free" if item.legacy_free_busy_status == "Free" else "busy",
+        status="cancelled" if item.is_cancelled else "confirmed",
+        kind=kind,
+        etag=item.changekey,
+        updated=_as_utc(item.last_modified_time),
+        original_start=_as_utc(item.original_start) if kind in (OCCURRENCE, EXCEPTION) else None,
+        series_id=(series_of or {}).get(item.uid) if kind in (OCCURRENCE, EXCEPTION) else None,
+    )
+    if item.is_all_day:
+        start, end = item.start, item.end  # exchangelib gives dates, end inclusive
+        if isinstance(start, dt.datetime):
+            start, end = start.date(), end.date()
+        values.update(all_day=True, start_date=start, end_date=max(end, start))
+    else:
+        values.update(start=_as_utc(item.start), end=_as_utc(item.end))
+    return RemoteEvent(**values)
+
+
+def _zone(name):
+    try:
+        return EWSTimeZone(name or "UTC")
+    except Exception:  # noqa: BLE001 - an unknown zone is written as UTC
+        return EWSTimeZone("UTC")
+
+
+def to_ews_fields(event: RemoteEvent, owner_email: str) -> dict:
+    """CalendarItem field values for ``event`` (the owner is not listed as an attendee)."""
+    zone = _zone(event.timezone)
+    fields = dict(
+        subject=event.summary or "",
+        body=event.description or "",
+        location=event.location or None,
+        sensitivity=TO_SENSITIVITY.get(event.privacy, "Normal"),
+        legacy_free_busy_status="Free" if event.show_as == "free" else "Busy",
+        is_all_day=bool(event.all_day),
+        _start_timezone=zone,
+        _end_timezone=zone,
+    )
+    if event.all_day:
+        fields.update(start=EWSDate.from_date(event.start_date), end=EWSDate.from_date(event.end_date))
+    else:
+        fields.update(
+            start=EWSDateTime.from_datetime(utc(event.start)).astimezone(zone),
+            end=EWSDateTime.from_datetime(utc(event.end)).astimezone(zone),
+        )
+    required, optional = [], []
+    for attendee in event.attendees:
+        if attendee.email == owner_email:
+            continue
+        entry = EwsAttendee(
+            mailbox=Mailbox(email_address=attendee.email, name=attendee.name or None),
+            response_type=TO_RESPONSE.get(attendee.response, "Unknown"),
+        )
+        (optional if attendee.optional else required).append(entry)
+    fields.update(required_attendees=required or None, optional_attendees=optional or None)
+    return fields
+
+
+UPDATE_FIELDS = (
+    "subject",
+    "body",
+    "location",
+    "sensitivity",
+    "legacy_free_busy_status",
+    "is_all_day",
+    "start",
+    "end",
+    "required_attendees",
+    "optional_attendees",
+)
+
+
+def _utc_timezone():
+    """The UTC time zone in GetUserAvailability's own form."""
+    rule = dict(bias=0, time=dt.time(0, 0), occurrence=1, iso_month=1, weekday=7)
+    return TimeZone(bias=0, standard_time=StandardTime(**rule), daylight_time=DaylightTime(**rule))
+
+
+# ---------------------------------------------------------------------------
+# Provider
+# ---------------------------------------------------------------------------
+class ExchangeProvider(CalendarProvider):
+    name = "exchange"
+
+    def __init__(
+        self,
+        *,
+        service_endpoint: str,
+        email: str,
+        password: str,
+        username: Optional[str] = None,
+        auth_type: Optional[str] = None,
+        server_build: Optional[str] = None,
+        verify=True,
+        timeout: float = 30,
+        retry_delay: float = 0.5,
+        max_wait: float = 20.0,
+        on_credentials_changed=None,
+    ):
+        super().__init__(on_credentials_changed=on_credentials_changed)
+        self.endpoint = service_endpoint.strip()
+        self.email = (email or "").strip().lower()
+        self.username = (username or "").strip() or self.email
+        self._password = password or ""
+        self.auth_type = auth_type or None  # "basic" / "ntlm"; None: ask the server
+        self.server_build = server_build or None  # "15.1.2507.6"; None: ask the server
+        self.verify = verify
+        self.timeout = timeout
+        self.retry_delay = retry_delay
+        self.max_wait = max_wait
+        self._account = None
+
+    def __repr__(self):
+        return f"<ExchangeProvider {self.email} at {self.endpoint}>"
+
+    # -- plumbing ----------------------------------------------------------
+    def _config(self):
+        version = None
+        if self.server_build:
+            version = Version(build=Build(*[int(p) for p in self.server_build.split(".")]))
+        return Configuration(
+            service_endpoint=self.endpoint,
+            credentials=Credentials(self.username, self._password),
+            auth_type=AUTH_TYPES.get(self.auth_type),
+            version=version,
+            retry_policy=FailFast(),
+        )
+
+    @property
+    def account(self) -> Account:
+        if self._account is None:
+            config = self._config()
+            self._account = Account(
+                primary_smtp_address=self.email,
+                config=config,
+                autodiscover=False,
+                access_type=DELEGATE,
+                default_timezone=EWSTimeZone("UTC"),
+            )
+            if not self.auth_type:
+                self.auth_type = {v: k for k, v in AUTH_TYPES.items()}.get(self._account.protocol.auth_type)
+            if not self.server_build:
+                self.server_build = str(self._account.version.build)
+        return self._account
+
+    @property
+    def calendar(self) -> Calendar:
+        """The calendar folder, named by its distinguished id: no GetFolder request."""
+        account = self.account
+        root = Root(account=account)
+        folder = Calendar(
+            root=root,
+            _distinguished_id=DistinguishedFolderId(id="calendar", mailbox=Mailbox(email_address=self.email)),
+        )
+        return folder
+
+    def _call(self, func):
+        def run():
+            _CONTEXT.provider = self
+            try:
+                return func()
+            except errors.SyncError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - every library error becomes a typed one
+                raise self._typed(exc) from None
+            finally:
+                _CONTEXT.provider = None
+
+        return call_with_retry(
+            run, base_delay=self.retry_delay, max_delay=max(self.retry_delay * 16, 0.01), max_total=self.max_wait
+        )
+
+    def _typed(self, exc) -> errors.SyncError:
+        host = urllib.parse.urlsplit(self.endpoint).hostname or self.endpoint
+        if isinstance(exc, xerr.UnauthorizedError):
+            self._forget_protocol()
+            return errors.AuthRevoked(
+                f"The Exchange server refused the e-mail address or password of {self.email}. "
+                "If the password was changed, enter the new one and subscribe again."
+            )
+        if isinstance(exc, xerr.ErrorServerBusy):
+            return errors.RateLimited(
+                "The Exchange server is busy and asked us to slow down. The next synchronisation will try again.",
+                retry_after=exc.back_off,
+            )
+        if isinstance(exc, xerr.ErrorInvalidSyncStateData):
+            return errors.SyncStateExpired()
+        if isinstance(exc, xerr.ErrorItemNotFound):
+            return errors.NotFound()
+        if isinstance(exc, xerr.ErrorIrresolvableConflict):
+            return errors.Conflict()
+        if isinstance(exc, (xerr.ErrorNonExistentMailbox, xerr.ErrorMailRecipientNotFound)):
+            return errors.ConfigurationError(f"The Exchange server at {host} has no mailbox for {self.email}.")
+        if isinstance(exc, (xerr.ErrorAccessDenied, xerr.ErrorItemSave)):
+            return errors.Forbidden("The Exchange server does not allow this account to make that change.")
+        text = str(exc)
+        if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text.upper():
+            return errors.ConfigurationError(
+                f"The TLS certificate of {host} could not be verified. Ask the Exchange administrator for a "
+                "certificate issued for this address (or install the company's certificate authority)."
+            )
+        if isinstance(
+            exc,
+            (
+                xerr.ErrorTimeoutExpired,
+                xerr.ErrorInternalServerTransientError,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+            ),
+        ) or ("Connection" in text or "timed out" in text.lower()):
+            return errors.Unavailable(
+                f"The Exchange server at {host} does not answer. The next synchronisation will try again."
+            )
+        if isinstance(exc, (xerr.TransportError, xerr.MalformedResponseError, xerr.SOAPError, xerr.RedirectError)):
+            return errors.ConfigurationError(
+                f"The server at {host} answers, but not as an Exchange server (EWS). Check the EWS address."
+            )
+        return errors.SyncError(f"The Exchange server refused the request ({type(exc).__name__}).")
+
+    def _forget_protocol(self):
+        self._account = None
+        with _suppress():
+            CachingProtocol.clear_cache()
+
+    # -- subscribe ---------------------------------------------------------
+    def check_connection(self) -> dict:
+        """Connect, authenticate and open the calendar; return {"auth_type", "server_build"}."""
+        problem = check_url(self.endpoint) if self.verify is not False else None
+        if problem:
+            raise errors.ConfigurationError(problem)
+        self._forget_protocol()
+        self._call(lambda: Calendar.get_distinguished(root=Root(account=self.account)))
+        return {"auth_type": self.auth_type, "server_build": self.server_build}
+
+    # -- reading -----------------------------------------------------------
+    def list_changes(self, state, window):
+        saved = json.loads(state) if state else None
+        changes = ChangeSet(full=not saved)
+        sync_state = saved["sync_state"] if saved else None
+        series_changed, series_of = set(), dict(saved.get("series", {})) if saved else {}
+        series_removed = set()
+        before = self.requests
+        folder = self.calendar
+
+        def read():
+            # exchangelib follows the pages itself; a page that fails raises before anything is returned
+            found = list(folder.sync_items(sync_state=sync_state, only_fields=FIELDS, max_changes_returned=PAGE_SIZE))
+            return found, folder.item_sync_state
+
+        items, sync_state = self._call(read)
+        for change_type, item in items:
+            if change_type == "delete":
+                changes.deleted_ids.append(item.id)
+                uid = next((u for u, m in series_of.items() if m == item.id), None)
+                if uid:
+                    series_removed.add(uid)
+                continue
+            if change_type not in ("create", "update"):
+                continue
+            if item.type == "RecurringMaster":
+                series_of[item.uid] = item.id
+                series_changed.add(item.uid)
+                continue
+            event = from_ews(item)
+            if event.cancelled:
+                if saved:
+                    changes.deleted_ids.append(event.external_id)
+                continue
+            if _in_window(event, window):
+                changes.events.append(event)
+        for uid in series_removed:
+            series_of.pop(uid, None)
+        if series_changed:
+            occurrences = self._expand(window, series_of)
+            for event in occurrences:
+                if event.ical_uid in series_changed:
+                    changes.events.append(event)
+            changes.complete_series = sorted(series_of[uid] for uid in series_changed)
+        changes.next_state = json.dumps({"sync_state": sync_state, "series": series_of})
+        changes.requests = self.requests - before
+        return changes
+
+    def _expand(self, window, series_of):
+        def view():
+            found = self.calendar.view(
+                start=EWSDateTime.from_datetime(window.start), end=EWSDateTime.from_datetime(window.end)
+            )
+            return list(found.only(*FIELDS))
+
+        return [
+            from_ews(item, series_of)
+            for item in self._call(view)
+            if item.type in ("Occurrence", "Exception") and not item.is_cancelled
+        ]
+
+    def get_event(self, external_id):
+        item = self._call(lambda: self._get(external_id))
+        series_of = {}
+        return from_ews(item, series_of)
+
+    def _get(self, external_id):
+        found = list(self.account.fetch(ids=[ItemId(id=external_id)], only_fields=FIELDS))
+        if isinstance(found[0], Exception):
+            raise found[0]
+        return found[0]
+
+    # -- writing -----------------------------------------------------------
+    def create_event(self, event, *, send_invitations=False):
+        fields = to_ews_fields(event, self.email)
+        fields["uid"] = event.ical_uid or f"{uuid.uuid4()}@odoo"
+
+        def run():
+            item = CalendarItem(account=self.account, folder=self.calendar, **fields)
+            item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
+            return item
+
+        item = self._call(run)
+        return event.replace(
+            external_id=item.id, etag=item.changekey, ical_uid=fields["uid"], updated=dt.datetime.now(UTC)
+        )
+
+    def update_event(self, external_id, event, *, etag=None, send_invitations=False):
+        fields = to_ews_fields(event, self.email)
+
+        def run():
+            item = CalendarItem(
+                account=self.account, folder=self.calendar, id=external_id, changekey=etag or None, **fields
+            )
+            if not etag:
+                current = self._get(external_id)
+                item.changekey = current.changekey
+            item.save(
+                update_fields=list(UPDATE_FIELDS),
+                conflict_resolution="NeverOverwrite" if etag else "AlwaysOverwrite",
+                send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE,
+            )
+            return item
+
+        item = self._call(run)
+        return event.replace(external_id=external_id, etag=item.changekey, updated=dt.datetime.now(UTC))
+
+    def delete_event(self, external_id, *, etag=None, send_invitations=False):
+        def run():
+            item = CalendarItem(account=self.account, folder=self.calendar, id=external_id, changekey=etag or None)
+            item.delete(send_meeting_cancellations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
+
+        try:
+            self._call(run)
+        except errors.NotFound:
+            pass
+
+    # -- free/busy ---------------------------------------------------------
+    def free_busy(self, emails, start, end):
+        emails = list(emails)
+
+        def run():
+            protocol = self.account.protocol
+            return list(
+                GetUserAvailability(protocol).call(
+                    tzinfo=EWSTimeZone("UTC"),
+                    mailbox_data=[
+                        MailboxData(email=e, attendee_type="Required", exclude_conflicts=False) for e in emails
+                    ],
+                    timezone=_utc_timezone(),
+                    free_busy_view_options=FreeBusyViewOptions(
+                        time_window=TimeWindow(
+                            start=EWSDateTime.from_datetime(utc(start)), end=EWSDateTime.from_datetime(utc(end))
+                        ),
+                        merged_free_busy_interval=30,
+                        requested_view="Detailed",
+                    ),
+                )
+            )
+
+        views = self._call(run)
+        result = {}
+        for email, view in zip(emails, views):
+            if isinstance(view, Exception):
+                result[email] = []
+                continue
+            result[email] = [
+                BusyInterval(_as_utc(e.start), _as_utc(e.end), "tentative" if e.busy_type == "Tentative" else "busy")
+                for e in view.calendar_events or []
+                if e.busy_type not in ("Free", "NoData")
+            ]
+        return result
+
+
+def _as_utc(value):
+    """A plain aware UTC datetime from exchangelib's EWSDateTime (naive values are UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return dt.datetime(*value.timetuple()[:6], value.microsecond, tzinfo=UTC)
+    return dt.datetime.fromtimestamp(value.timestamp(), tz=UTC)
+
+
+def _in_window(event, window):
+    if window is None:
+        return True
+    start, end = event.utc_bounds()
+    return start < window.end and end > window.start
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return True
