@@ -129,8 +129,8 @@ def check_url(url: str) -> Optional[str]:
         return "The EWS address has no server name. It looks like https://mail.example.com/EWS/Exchange.asmx."
     if not parts.path.lower().rstrip("/").endswith("/ews/exchange.asmx"):
         return (
-            f"The EWS address must end with /EWS/Exchange.asmx (for example https://{parts.hostname}/EWS/Exchange.asmx); "
-            f"this one ends with '{parts.path or '/'}'."
+            "The EWS address must end with /EWS/Exchange.asmx "
+            f"(for example https://{parts.hostname}/EWS/Exchange.asmx); this one ends with '{parts.path or '/'}'."
         )
     if parts.query or parts.fragment:
         return "The EWS address must not contain '?' or '#'."
@@ -189,24 +189,24 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
     body = item.body or ""
     if getattr(body, "body_type", "Text") == "HTML":
         body = re.sub(r"<[^>]+>", "", str(body)).strip()
-    values = dict(
-        external_id=item.id,
-        ical_uid=item.uid,
-        summary=item.subject or "",
-        description=str(body),
-        location=item.location or "",
-        timezone=_iana(tz),
-        attendees=attendees,
-        organizer_email=organizer,
-        privacy=SENSITIVITY.get(item.sensitivity or "Normal", DEFAULT),
-        show_as="free" if item.legacy_free_busy_status == "Free" else "busy",
-        status="cancelled" if item.is_cancelled else "confirmed",
-        kind=kind,
-        etag=item.changekey,
-        updated=_as_utc(item.last_modified_time),
-        original_start=_as_utc(item.original_start) if kind in (OCCURRENCE, EXCEPTION) else None,
-        series_id=(series_of or {}).get(item.uid) if kind in (OCCURRENCE, EXCEPTION) else None,
-    )
+    values = {
+        "external_id": item.id,
+        "ical_uid": item.uid,
+        "summary": item.subject or "",
+        "description": str(body),
+        "location": item.location or "",
+        "timezone": _iana(tz),
+        "attendees": attendees,
+        "organizer_email": organizer,
+        "privacy": SENSITIVITY.get(item.sensitivity or "Normal", DEFAULT),
+        "show_as": "free" if item.legacy_free_busy_status == "Free" else "busy",
+        "status": "cancelled" if item.is_cancelled else "confirmed",
+        "kind": kind,
+        "etag": item.changekey,
+        "updated": _as_utc(item.last_modified_time),
+        "original_start": _as_utc(item.original_start) if kind in (OCCURRENCE, EXCEPTION) else None,
+        "series_id": (series_of or {}).get(item.uid) if kind in (OCCURRENCE, EXCEPTION) else None,
+    }
     if item.is_all_day:
         start, end = item.start, item.end  # exchangelib gives dates, end inclusive
         if isinstance(start, dt.datetime):
@@ -227,16 +227,16 @@ def _zone(name):
 def to_ews_fields(event: RemoteEvent, owner_email: str) -> dict:
     """CalendarItem field values for ``event`` (the owner is not listed as an attendee)."""
     zone = _zone(event.timezone)
-    fields = dict(
-        subject=event.summary or "",
-        body=event.description or "",
-        location=event.location or None,
-        sensitivity=TO_SENSITIVITY.get(event.privacy, "Normal"),
-        legacy_free_busy_status="Free" if event.show_as == "free" else "Busy",
-        is_all_day=bool(event.all_day),
-        _start_timezone=zone,
-        _end_timezone=zone,
-    )
+    fields = {
+        "subject": event.summary or "",
+        "body": event.description or "",
+        "location": event.location or None,
+        "sensitivity": TO_SENSITIVITY.get(event.privacy, "Normal"),
+        "legacy_free_busy_status": "Free" if event.show_as == "free" else "Busy",
+        "is_all_day": bool(event.all_day),
+        "_start_timezone": zone,
+        "_end_timezone": zone,
+    }
     if event.all_day:
         fields.update(start=EWSDate.from_date(event.start_date), end=EWSDate.from_date(event.end_date))
     else:
@@ -273,7 +273,7 @@ UPDATE_FIELDS = (
 
 def _utc_timezone():
     """The UTC time zone in GetUserAvailability's own form."""
-    rule = dict(bias=0, time=dt.time(0, 0), occurrence=1, iso_month=1, weekday=7)
+    rule = {"bias": 0, "time": dt.time(0, 0), "occurrence": 1, "iso_month": 1, "weekday": 7}
     return TimeZone(bias=0, standard_time=StandardTime(**rule), daylight_time=DaylightTime(**rule))
 
 
@@ -441,9 +441,9 @@ class ExchangeProvider(CalendarProvider):
         series_changed, series_of = set(), dict(saved.get("series", {})) if saved else {}
         series_removed = set()
         before = self.requests
-        folder = self.calendar
 
         def read():
+            folder = self.calendar
             # exchangelib follows the pages itself; a page that fails raises before anything is returned
             found = list(folder.sync_items(sync_state=sync_state, only_fields=FIELDS, max_changes_returned=PAGE_SIZE))
             return found, folder.item_sync_state
@@ -575,7 +575,7 @@ class ExchangeProvider(CalendarProvider):
 
         views = self._call(run)
         result = {}
-        for email, view in zip(emails, views):
+        for email, view in zip(emails, views, strict=False):
             if isinstance(view, Exception):
                 result[email] = []
                 continue

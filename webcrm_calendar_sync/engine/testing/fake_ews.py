@@ -155,6 +155,7 @@ class FakeEWS(LocalServer):
         lines = []
         for box in self.mailboxes.values():
             lines.append(f"{box.domain}:{box.username}:{box.password}")
+            lines.append(f":{box.username}:{box.password}")
             lines.append(f":{box.email}:{box.password}")
         with open(self._ntlm_file, "w") as fh:
             fh.write("\n".join(lines) + "\n")
@@ -461,10 +462,10 @@ class FakeEWS(LocalServer):
         )
 
     @staticmethod
-    def _error(operation, code, text):
+    def _error(operation, code, text, extra=""):
         return (
             f'<m:{operation}ResponseMessage ResponseClass="Error"><m:MessageText>{escape(text)}</m:MessageText>'
-            f"<m:ResponseCode>{code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>"
+            f"<m:ResponseCode>{code}</m:ResponseCode><m:DescriptiveLinkKey>0</m:DescriptiveLinkKey>{extra}"
             f"</m:{operation}ResponseMessage>"
         )
 
@@ -539,6 +540,7 @@ class FakeEWS(LocalServer):
                             "SyncFolderItems",
                             "ErrorInvalidSyncStateData",
                             "Synchronization state data is corrupt or otherwise invalid.",
+                            "<m:SyncState></m:SyncState><m:IncludesLastItemInRange>true</m:IncludesLastItemInRange>",
                         )
                     ],
                 )
@@ -778,7 +780,7 @@ class FakeEWS(LocalServer):
             elif name == "End":
                 values["end"] = _parse_dt(text)
             elif name == "IsAllDayEvent":
-                values["all_day"] = text.strip() == "true"
+                values["all_day"] = text.strip() in ("true", "1")
             elif name == "Sensitivity":
                 values["sensitivity"] = text.strip()
             elif name == "LegacyFreeBusyStatus":
