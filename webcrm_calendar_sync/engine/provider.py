@@ -84,9 +84,11 @@ def call_with_retry(
     """Call ``func()``; on RateLimited / Unavailable wait and try again, within bounds.
 
     The wait honours the provider's ``retry_after`` hint but is capped so that no
-    call blocks for minutes; when the budget is spent the last error is raised.
+    call blocks for minutes: ``max_total`` bounds the waits plus the time the failed
+    calls themselves took (a timeout counts); when it is spent the last error is raised.
     """
     waited = 0.0
+    started = time.monotonic()
     for attempt in range(attempts):
         try:
             return func()
@@ -95,7 +97,7 @@ def call_with_retry(
                 raise
             delay = exc.retry_after if exc.retry_after is not None else base_delay * 2**attempt
             delay = min(float(delay), max_delay) + random.uniform(0, base_delay / 4)
-            if waited + delay > max_total:
+            if waited + delay > max_total or (time.monotonic() - started) + delay > max_total:
                 raise
             sleep(delay)
             waited += delay

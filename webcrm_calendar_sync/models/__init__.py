@@ -4,6 +4,7 @@ from . import (
     calendar_sync_account,
     calendar_sync_binding,
     calendar_sync_credential,
+    calendar_sync_exchange,
     calendar_sync_google,
     calendar_sync_microsoft,
     calendar_sync_oauth,

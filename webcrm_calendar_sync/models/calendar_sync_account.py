@@ -52,7 +52,11 @@ class CalendarSyncAccount(models.Model):
         string="EWS URL",
         help="Address of the Exchange Web Services, e.g. https://yourdomain.com/EWS/Exchange.asmx",
     )
-    ews_auth_type = fields.Selection([("basic", "Basic"), ("ntlm", "NTLM")], string="Authentication", default="basic")
+    ews_auth_type = fields.Selection(
+        [("basic", "Basic"), ("ntlm", "NTLM")],
+        string="Authentication",
+        help="Leave empty to let the server say which one it accepts (learnt at 'Save and subscribe').",
+    )
     password = fields.Char(
         compute="_compute_password",
         inverse="_inverse_password",
@@ -361,7 +365,7 @@ class CalendarSyncAccount(models.Model):
         """Reconcile ``changes`` with this account's bindings and write the result in batches."""
         self.ensure_one()
         Binding = self.env["calendar.sync.binding"].sudo()
-        if not changes.events and not changes.deleted_ids and not changes.full:
+        if not changes.events and not changes.deleted_ids and not changes.full and not changes.complete_series:
             return {}
         bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
         states = [b._to_state() for b in bindings]

@@ -61,8 +61,10 @@ class ResConfigSettings(models.TransientModel):
         default="https://graph.microsoft.com/v1.0",
     )
     # Exchange
-    calendar_sync_ews_insecure = fields.Boolean(
-        "Accept untrusted Exchange certificates",
-        config_parameter="webcrm_calendar_sync.ews_insecure",
-        help="Only for Exchange servers with a self-signed certificate: skips TLS verification.",
+    calendar_sync_exchange_ca_bundle = fields.Char(
+        "Exchange certificate authority",
+        config_parameter="webcrm_calendar_sync.exchange_ca_bundle",
+        help="Path, on the Odoo server, of a PEM file with the certificate authority that issued the Exchange "
+        "servers' certificates, when it is a company CA. Empty: the system's trusted authorities. Certificates "
+        "are always verified.",
     )

@@ -185,6 +185,10 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
                     optional=optional,
                 )
             )
+    if attendees and organizer and not any(a.email == organizer.lower() for a in attendees):
+        # EWS lists the organiser apart; the neutral event lists everyone who attends
+        name = item.organizer.name or ""
+        attendees.insert(0, Attendee(email=organizer, name=name, response=ACCEPTED, organizer=True))
     tz = item._start_timezone
     body = item.body or ""
     if getattr(body, "body_type", "Text") == "HTML":
