@@ -135,7 +135,10 @@ def test_full_then_incremental_sync(server):
     assert changes.full and [e.summary for e in changes.events] == ["Review"]
     event = changes.events[0]
     assert event.timezone == "Europe/Berlin" and event.start == NOW
-    assert [(a.email, a.response) for a in event.attendees] == [(BOB, "accepted")]
+    assert [(a.email, a.response, a.organizer) for a in event.attendees] == [
+        (ANN, "accepted", True),
+        (BOB, "accepted", False),
+    ]
     assert event.organizer_email == ANN and event.etag
 
     # nothing changed: one request
