@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -48,18 +49,45 @@ def addons_path():
     return ",".join(str(p) for p in paths + [ROOT])
 
 
-def ensure_db(name, modules, fresh):
-    """Create ``name`` with ``modules`` installed (once), through Odoo's own CLI."""
-    exists = subprocess.run(
-        ["psql", "-h", PGHOST, "-U", PGUSER, "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'", "postgres"],
-        capture_output=True,
-        text=True,
+def _psql(db, sql):
+    return subprocess.run(
+        ["psql", "-h", PGHOST, "-U", PGUSER, "-tAc", sql, db], capture_output=True, text=True
     ).stdout.strip()
+
+
+def addon_stamp():
+    """A fingerprint of the addon's code and data: a bench database older than it is updated."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(ROOT, "webcrm_calendar_sync").rglob("*")):
+        if path.suffix in (".py", ".xml", ".csv") and "tests" not in path.parts:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_db(name, modules, fresh):
+    """Create ``name`` with ``modules`` installed (once), through Odoo's own CLI; update this addon when it changed."""
+    exists = _psql("postgres", f"SELECT 1 FROM pg_database WHERE datname='{name}'")
+    ours = "webcrm_calendar_sync" in modules
+    stamp_key = "webcrm_calendar_sync.bench_stamp"
     if exists and not fresh:
-        return
-    if exists:
-        subprocess.run(["dropdb", "-h", PGHOST, "-U", PGUSER, name], check=True)
-    print(f"# creating database {name} with {','.join(modules)} (once)", flush=True)
+        if not ours or _psql(name, f"SELECT value FROM ir_config_parameter WHERE key='{stamp_key}'") == addon_stamp():
+            return
+        print(f"# updating webcrm_calendar_sync in {name} (the addon changed)", flush=True)
+        _odoo_cli(name, ["-u", "webcrm_calendar_sync"])
+    else:
+        if exists:
+            subprocess.run(["dropdb", "-h", PGHOST, "-U", PGUSER, name], check=True)
+        print(f"# creating database {name} with {','.join(modules)} (once)", flush=True)
+        _odoo_cli(name, ["-i", ",".join(modules)])
+    if ours:
+        _psql(
+            name,
+            f"INSERT INTO ir_config_parameter (key, value) VALUES ('{stamp_key}', '{addon_stamp()}') "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+        )
+
+
+def _odoo_cli(name, args):
     with tempfile.NamedTemporaryFile("w", suffix=".log") as log:
         code = subprocess.call(
             [
@@ -74,8 +102,7 @@ def ensure_db(name, modules, fresh):
                 PGUSER,
                 "--addons-path",
                 addons_path(),
-                "-i",
-                ",".join(modules),
+                *args,
                 "--without-demo=all",
                 "--stop-after-init",
                 "--no-http",
@@ -360,9 +387,93 @@ def run_microsoft(n, seed, compare):
     report("microsoft", n, results, compare)
 
 
+# ---------------------------------------------------------------------------
+# Exchange server (EWS): Odoo has no EWS sync to compare with (vs_odoo=-)
+# ---------------------------------------------------------------------------
+EXCHANGE_ZONES = {
+    "UTC": "UTC",
+    "Europe/Stockholm": "W. Europe Standard Time",
+    "Europe/Berlin": "W. Europe Standard Time",
+    "Europe/London": "GMT Standard Time",
+    "America/New_York": "Eastern Standard Time",
+    "America/Los_Angeles": "Pacific Standard Time",
+    "Asia/Tokyo": "Tokyo Standard Time",
+    "Australia/Sydney": "AUS Eastern Standard Time",
+}
+
+
+def seed_exchange(server, n, seed):
+    from zoneinfo import ZoneInfo
+
+    from engine.events import MASTER
+
+    server.add_mailbox(OWNER, "bench-pw")
+    colleagues = [f"colleague{i}@bench.test" for i in range(5)]
+    responses = {"accepted": "Accept", "tentative": "Tentative", "needsAction": "NoResponseReceived"}
+    for remote in generate(n, OWNER, seed=seed, colleagues=colleagues):
+        tz = remote.timezone if remote.timezone in EXCHANGE_ZONES else "UTC"
+        if remote.all_day:
+            zone = ZoneInfo(tz)
+            start = dt.datetime.combine(remote.start_date, dt.time.min, tzinfo=zone)
+            end = dt.datetime.combine(remote.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        else:
+            start, end = remote.start, remote.end
+        recurrence = None
+        if remote.kind == MASTER:
+            rule = dict(part.split("=") for part in remote.recurrence[0][len("RRULE:") :].split(";"))
+            recurrence = {"pattern": rule["FREQ"].lower(), "count": int(rule["COUNT"])}
+        server.add_item(
+            OWNER,
+            subject=remote.summary,
+            body=remote.description,
+            location=remote.location,
+            start=start,
+            end=end,
+            tz=EXCHANGE_ZONES[tz],
+            all_day=remote.all_day,
+            attendees=[
+                (a.email, "", responses.get(a.response, "Unknown")) for a in remote.attendees if a.email != OWNER
+            ],
+            sensitivity="Private" if remote.privacy == "private" else "Normal",
+            recurrence=recurrence,
+        )
+
+
+def ours_exchange(server, n, seed):
+    with odoo_env("webcrm_bench_ours") as env:
+        env["res.config.settings"].create(
+            {
+                "group_calendar_sync": True,
+                "calendar_sync_exchange_ca_bundle": server.ca_file,
+                "calendar_sync_days_back": 365,
+                "calendar_sync_days_ahead": 365,
+            }
+        ).execute()
+        user = env["res.users"].create({"name": "Bench Owner", "login": OWNER, "email": OWNER})
+        account = env["calendar.sync.account"].create(
+            {"user_id": user.id, "provider": "exchange", "email": OWNER, "ews_url": server.url, "password": "bench-pw"}
+        )
+        account._subscribe_exchange()  # learns the auth type and server build, as "Save and subscribe" does
+        results = measure_cases(env, server, account._sync)
+        count = env["calendar.sync.binding"].search_count([("account_id", "=", account.id)])
+        print(f"# ours: {count} meetings bound ({account.state} {account.last_error or ''})", flush=True)
+        return results
+
+
+def run_exchange(n, seed, compare):
+    from engine.testing.fake_ews import FakeEWS
+
+    results = {}
+    with FakeEWS(auth=("basic",)) as server:
+        seed_exchange(server, n, seed)
+        results["ours"] = ours_exchange(server, n, seed)
+    report("exchange", n, results, False)
+
+
 PROVIDERS = {
     "google": (run_google, ["google_calendar"]),
     "microsoft": (run_microsoft, ["microsoft_calendar"]),
+    "exchange": (run_exchange, []),
 }
 
 
