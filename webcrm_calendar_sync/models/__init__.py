@@ -1,3 +1,8 @@
+# isort: off
+# inherited by calendar.event and calendar.attendee: loaded before them
+from . import calendar_sync_defaults
+
+# isort: on
 from . import (
     calendar_attendee,
     calendar_event,

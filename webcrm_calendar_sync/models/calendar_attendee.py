@@ -2,7 +2,8 @@ from odoo import models
 
 
 class CalendarAttendee(models.Model):
-    _inherit = "calendar.attendee"
+    _name = "calendar.attendee"
+    _inherit = ["calendar.attendee", "calendar.sync.prefilled.defaults"]
 
     def _subscribe_partner(self):
         # Attendees of a meeting mirrored from an external calendar are not made

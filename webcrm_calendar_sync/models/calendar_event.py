@@ -1,4 +1,5 @@
 import logging
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -34,7 +35,8 @@ SYNCED_FIELDS = {
 
 
 class CalendarEvent(models.Model):
-    _inherit = "calendar.event"
+    _name = "calendar.event"
+    _inherit = ["calendar.event", "calendar.sync.prefilled.defaults"]
 
     sync_binding_ids = fields.One2many("calendar.sync.binding", "event_id", string="Sync bindings")
     synced_account_id = fields.Many2one(
@@ -154,16 +156,18 @@ class CalendarEvent(models.Model):
             if not partner or partner.id in partner_ids:
                 continue
             partner_ids.append(partner.id)
-            attendee_cmds.append((0, 0, {"partner_id": partner.id, "state": attendee.response}))
+            attendee_cmds.append((0, 0, _attendee_vals(partner.id, attendee.response)))
         if not partner_ids and organizer:
             # a meeting alone in one's calendar: its owner attends it
             partner_ids.append(organizer.partner_id.id)
-            attendee_cmds.append((0, 0, {"partner_id": organizer.partner_id.id, "state": "accepted"}))
+            attendee_cmds.append((0, 0, _attendee_vals(organizer.partner_id.id, "accepted")))
         elif not partner_ids:
             partner_ids.append(account.user_id.partner_id.id)
-            attendee_cmds.append((0, 0, {"partner_id": account.user_id.partner_id.id, "state": "accepted"}))
+            attendee_cmds.append((0, 0, _attendee_vals(account.user_id.partner_id.id, "accepted")))
         vals["partner_ids"] = [(6, 0, partner_ids)]
         vals["attendee_ids"] = attendee_cmds
+        # every defaulted field given: creating thousands of meetings skips computing defaults
+        vals.update(active=True, follow_recurrence=False, recurrence_update="self_only")
         return vals
 
     def _update_from_remote(self, remote, account, partners, users):
@@ -424,3 +428,8 @@ class CalendarEvent(models.Model):
                 for interval in intervals
             ]
         return result
+
+
+def _attendee_vals(partner_id, state):
+    """An attendee as a sync creates it, with the values its defaults would give."""
+    return {"partner_id": partner_id, "state": state, "access_token": uuid.uuid4().hex}

@@ -9,6 +9,7 @@ from odoo.tools import html2plaintext
 from ..engine import errors as sync_errors
 from ..engine.events import UTC
 from ..engine.reconcile import BindingState, uid_key
+from .calendar_sync_defaults import prefilled_defaults_context
 
 _logger = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class CalendarSyncBinding(models.Model):
         # creates
         if plan.create:
             vals_list = [Event._vals_from_remote(r, account, partners, users) for r in plan.create]
-            events = Event.create(vals_list)
+            events = Event.with_context(**prefilled_defaults_context(self.env)).create(vals_list)
             self.sudo().create(
                 [
                     dict(self._binding_vals(r), account_id=account.id, event_id=event.id)

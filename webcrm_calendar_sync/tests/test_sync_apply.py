@@ -253,3 +253,22 @@ class TestSyncApply(CalendarSyncCase):
                 .get_synced_busy_intervals([self.bob.id, self.carol.id], "2026-12-03 00:00:00", "2026-12-04 00:00:00")
             )
         self.assertEqual(busy, {self.bob.id: [{"start": "2026-12-03 13:00:00", "stop": "2026-12-03 14:00:00"}]})
+
+    def test_bulk_create_gives_defaults_and_respects_user_defaults(self):
+        cal = self.calendars[self.acc_alice.id]
+        attendees = [self.attendee("alice@example.com", "accepted"), self.attendee("kim@client.test")]
+        cal.put(self.remote("One", attendees=attendees, organizer_email="alice@example.com"))
+        cal.put(self.remote("Two", attendees=attendees, organizer_email="alice@example.com"))
+        self.sync(self.acc_alice)
+        events = self.events_of(self.acc_alice)
+        tokens = events.attendee_ids.mapped("access_token")
+        self.assertEqual(len(set(tokens)), 4)  # every attendee its own invitation token
+        self.assertTrue(all(events.mapped("active")))
+        self.assertEqual(set(events.mapped("recurrence_update")), {"self_only"})
+        # a default an admin set for meetings still applies: the short cut is not taken then
+        tag = self.env["calendar.event.type"].create({"name": "Customer meeting"})
+        self.env["ir.default"].set("calendar.event", "categ_ids", [tag.id])
+        cal.put(self.remote("Three", organizer_email="alice@example.com"))
+        self.sync(self.acc_alice)
+        three = self.events_of(self.acc_alice).filtered(lambda e: e.name == "Three")
+        self.assertEqual(three.categ_ids, tag)
