@@ -332,9 +332,8 @@ class CalendarSyncAccount(models.Model):
         vals = {"last_error": message, "state": "error"}
         if isinstance(exc, sync_errors.AuthRevoked):
             vals["needs_reauth"] = True
-        if isinstance(exc, sync_errors.SyncError) and exc.retryable:
-            # passing trouble: keep the sync state, say it, try again next run
-            vals["state"] = "synced" if self.last_sync_date else "subscribed"
+        # passing trouble (outage, throttling) keeps the sync state: the account shows the
+        # error and the next run resumes from where the last good sync stopped
         self.write(vals)
         _logger.info("Calendar account %s: %s", self.id, exc.__class__.__name__)
 

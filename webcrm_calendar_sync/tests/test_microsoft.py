@@ -168,6 +168,26 @@ class TestMicrosoft(CalendarSyncCase):
         self.assertTrue(account.needs_reauth)
         self.assertIn("Subscribe again", account.last_error)
 
+    def test_long_outage_shows_an_error_and_the_next_run_resumes_from_the_delta(self):
+        account = self.subscribe(self.alice)
+        self.server.add_event("alice@example.com", mbody("Before", NOW + dt.timedelta(days=1)))
+        account._sync()
+        delta = account.sudo().sync_state
+        self.server.fail_next(10, status=503, retry_after=0)
+        account._sync(raise_errors=False)
+        self.assertEqual(account.state, "error")
+        self.assertFalse(account.needs_reauth)
+        self.assertIn("will try again", account.last_error)
+        self.assertEqual(account.sudo().sync_state, delta)  # kept
+        self.server.faults.clear()
+        self.server.add_event("alice@example.com", mbody("After", NOW + dt.timedelta(days=2)))
+        before = self.server.requests
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(account.state, "synced")
+        self.assertFalse(account.last_error)
+        self.assertEqual(self.server.requests - before, 1)  # from the kept delta link, not a full listing
+        self.assertTrue(self.env["calendar.event"].search([("name", "=", "After")]))
+
     def test_free_busy_from_get_schedule(self):
         self.subscribe(self.bob)
         self.server.add_event("bob@example.com", mbody("Busy", NOW + dt.timedelta(hours=30)))
