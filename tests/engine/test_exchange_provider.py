@@ -373,3 +373,18 @@ def test_password_changed_on_the_server(server):
     with pytest.raises(errors.AuthRevoked):
         make(server).list_changes(state, WINDOW)
     assert make(server, password="new-pw").list_changes(state, WINDOW).events == []
+
+
+def test_credentials_never_reach_the_logs(server, caplog):
+    import base64
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="exchangelib")
+    provider = make(server, auth_type="basic" if server.auth == "basic" else None)
+    provider.list_changes(None, WINDOW)
+    with pytest.raises(errors.AuthRevoked) as info:
+        make(server, password="Wr0ng-secret").check_connection()
+    text = caplog.text + str(info.value)
+    assert "Authorization" in caplog.text or server.auth == "ntlm"  # the headers were logged, redacted
+    for secret in ("ann-pw", "Wr0ng-secret", base64.b64encode(b"ann@corp.test:ann-pw").decode()):
+        assert secret not in text

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import threading
 import urllib.parse
@@ -156,6 +157,24 @@ class _Adapter(requests.adapters.HTTPAdapter):
 
 
 BaseProtocol.HTTP_ADAPTER_CLS = _Adapter
+
+
+class _RedactCredentials(logging.Filter):
+    """exchangelib logs request headers at DEBUG level: never let an Authorization value through."""
+
+    pattern = re.compile(r"(authorization['\"]?\s*[:=]\s*['\"]?)(basic|ntlm|negotiate|bearer)\s+[^'\",}\s]+", re.I)
+
+    def filter(self, record):
+        if record.levelno <= logging.DEBUG:
+            message = record.getMessage()
+            redacted = self.pattern.sub(r"\1\2 [redacted]", message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
+        return True
+
+
+for _name in ("exchangelib.util", "exchangelib.transport", "exchangelib.protocol"):
+    logging.getLogger(_name).addFilter(_RedactCredentials())
 
 
 # ---------------------------------------------------------------------------
