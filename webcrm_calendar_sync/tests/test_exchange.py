@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 
 from ..engine.events import Window
 from ..engine.testing.fake_ews import FakeEWS
+from ..engine.testing.fake_google import FakeGoogle
 from .common import CalendarSyncCase
 
 UTC = dt.timezone.utc
@@ -205,6 +206,44 @@ class TestExchange(CalendarSyncCase):
         self.assertEqual(len(event), 1)
         self.assertEqual(len(event.sync_binding_ids), 2)
         self.assertEqual(self.server.invitations, [])
+
+    def test_meeting_shared_with_a_google_colleague_is_one_meeting(self):
+        with FakeGoogle() as google:
+            self.env["res.config.settings"].create(
+                {
+                    "calendar_sync_google_client_id": google.client_id,
+                    "calendar_sync_google_client_secret": google.client_secret,
+                    "calendar_sync_google_token_uri": google.token_uri,
+                    "calendar_sync_google_api_endpoint": google.api_endpoint,
+                }
+            ).execute()
+            uid = "kickoff-uid@corp"
+            start = NOW + dt.timedelta(days=3)
+            self.item(ALICE, "Kick-off", start, uid=uid, attendees=[(BOB, "Bob", "Accept")])
+            google.add_user(BOB)
+            iso = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            end = (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            google.add_event(
+                BOB,
+                {
+                    "summary": "Kick-off",
+                    "iCalUID": uid,
+                    "start": {"dateTime": iso},
+                    "end": {"dateTime": end},
+                    "organizer": {"email": ALICE},
+                    "attendees": [{"email": ALICE, "organizer": True}, {"email": BOB, "self": True}],
+                },
+            )
+            bob_google = self.env["calendar.sync.account"].create(
+                {"user_id": self.bob.id, "provider": "google", "email": BOB, "state": "subscribed"}
+            )
+            bob_google._set_credentials(token_data=google.issue_tokens(BOB))
+            bob_google._sync()  # Google first, then Exchange: still one meeting
+            self.subscribe(self.alice)._sync()
+            event = self.env["calendar.event"].search([("name", "=", "Kick-off")])
+            self.assertEqual(len(event), 1)
+            self.assertEqual(set(event.sync_binding_ids.mapped("provider")), {"google", "exchange"})
+            self.assertEqual((self.server.invitations, google.invitations), ([], []))
 
     # -- Odoo -> Exchange ------------------------------------------------------
     def test_create_plain_then_send_invitation_private_all_day_delete(self):
