@@ -23,6 +23,7 @@ Never imports ``odoo``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -443,13 +444,13 @@ class ExchangeProvider(CalendarProvider):
 
     def _forget_protocol(self):
         self._account = None
-        with _suppress():
+        with contextlib.suppress(Exception):
             CachingProtocol.clear_cache()
 
     # -- subscribe ---------------------------------------------------------
     def check_connection(self) -> dict:
         """Connect, authenticate and open the calendar; return {"auth_type", "server_build"}."""
-        problem = check_url(self.endpoint) if self.verify is not False else None
+        problem = check_url(self.endpoint)
         if problem:
             raise errors.ConfigurationError(problem)
         self._forget_protocol()
@@ -472,10 +473,11 @@ class ExchangeProvider(CalendarProvider):
             return found, folder.item_sync_state
 
         items, sync_state = self._call(read)
+        uid_of_master = {master: uid for uid, master in series_of.items()}
         for change_type, item in items:
             if change_type == "delete":
                 changes.deleted_ids.append(item.id)
-                uid = next((u for u, m in series_of.items() if m == item.id), None)
+                uid = uid_of_master.get(item.id)
                 if uid:
                     series_removed.add(uid)
                 continue
@@ -518,9 +520,7 @@ class ExchangeProvider(CalendarProvider):
         ]
 
     def get_event(self, external_id):
-        item = self._call(lambda: self._get(external_id))
-        series_of = {}
-        return from_ews(item, series_of)
+        return from_ews(self._call(lambda: self._get(external_id)))
 
     def _get(self, external_id):
         found = list(self.account.fetch(ids=[ItemId(id=external_id)], only_fields=FIELDS))
@@ -624,11 +624,3 @@ def _in_window(event, window):
         return True
     start, end = event.utc_bounds()
     return start < window.end and end > window.start
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return True
