@@ -368,6 +368,10 @@ class CalendarEvent(models.Model):
 
     def action_save_and_send_invitation(self):
         """'Save and send invitation': the organiser's calendar invites the attendees."""
+        # callable over RPC, and the push below runs as superuser: only on meetings the caller may
+        # change (a colleague's private meeting only by its attendees, as calendar.event's write says)
+        self.check_access("write")
+        self.filtered(lambda e: e.user_id and e.user_id != self.env.user)._check_calendar_privacy_write_permissions()
         self.filtered(lambda e: e.text_template_id and not e.text_template_applied).action_apply_text_template()
         self._push_to_remote(send_invitations=True)
         return {

@@ -4,7 +4,7 @@ import threading
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..engine import errors as sync_errors
 from ..engine.events import Window
@@ -20,6 +20,14 @@ PROVIDERS = [
 PARAM_PREFIX = "webcrm_calendar_sync."
 DEFAULT_DAYS_BACK = 90
 DEFAULT_DAYS_AHEAD = 365
+# Who owns an account: fixed for ordinary users, moved only by calendar-sync administrators.
+OWNER_FIELDS = ("user_id", "company_id")
+# Where an account's secret is sent: changing any of them drops the secret (see write()).
+CONNECTION_FIELDS = {
+    "exchange": ("ews_url", "email", "ews_auth_type"),
+    "microsoft": ("email",),
+    "google": (),
+}
 
 
 class CalendarSyncAccount(models.Model):
@@ -139,6 +147,74 @@ class CalendarSyncAccount(models.Model):
             account.event_count = counts.get(account.id, 0)
 
     # ------------------------------------------------------------------
+    # ownership and connection guards
+    # ------------------------------------------------------------------
+    @api.model
+    def _is_sync_manager(self):
+        return self.env.su or self.env.user.has_group("webcrm_calendar_sync.group_calendar_sync_manager")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self._is_sync_manager():
+            companies = self.env.user.company_ids.ids
+            for vals in vals_list:
+                if vals.get("user_id", self.env.uid) != self.env.uid:
+                    raise AccessError(
+                        _("You can only subscribe your own calendar. Ask a synced calendar administrator for others.")
+                    )
+                if "company_id" in vals and vals["company_id"] not in companies:
+                    raise AccessError(_("You can only subscribe a calendar in one of your companies."))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        moved = self.browse()
+        for name in OWNER_FIELDS:
+            if name in vals:
+                moved |= self.filtered(lambda a, n=name: a[n].id != (vals[n] or False))
+        if moved and not self._is_sync_manager():
+            # the own-records rule is checked on the record before the write, not after: without
+            # this, a user could hand their account (and the meetings it mirrors) to someone else
+            raise AccessError(
+                _(
+                    "The owner and company of a synced calendar cannot be changed. "
+                    "Ask a synced calendar administrator to move it."
+                )
+            )
+        reconnect = self.browse()
+        if not self.env.su:
+            # our own code writes what it learnt from the server under sudo (see _subscribe_exchange)
+            reconnect = self.filtered(lambda a: a._changes_connection(vals))
+        reset = moved | reconnect
+        if reset:
+            # before the write: a new password given with the change is stored by it
+            reset._clear_credentials()
+        result = super().write(vals)
+        if reset:
+            reset._reset_subscription()
+        return result
+
+    def _changes_connection(self, vals):
+        """Whether ``vals`` sends this account's secret somewhere else (another server, mailbox,
+        authentication or provider)."""
+        self.ensure_one()
+        if "provider" in vals and vals["provider"] != self.provider:
+            return True
+        for name in CONNECTION_FIELDS.get(vals.get("provider") or self.provider, ()):
+            if name in vals and (vals[name] or "").strip().lower() != (self[name] or "").strip().lower():
+                return True
+        return False
+
+    def _reset_subscription(self):
+        """Back to not subscribed: no sync state, no binding to the former calendar (the secret
+        was dropped before the write that called this)."""
+        # sudo: bindings and the sync state are not writable by users
+        self.env["calendar.sync.binding"].sudo().search([("account_id", "in", self.ids)]).unlink()
+        vals = {"state": "draft", "needs_reauth": False, "last_error": False, "sync_state": False}
+        if "ews_server_build" in self._fields:
+            vals["ews_server_build"] = False
+        self.sudo().write(vals)
+
+    # ------------------------------------------------------------------
     # credentials (sudo only)
     # ------------------------------------------------------------------
     def _credential_record(self):
@@ -205,6 +281,7 @@ class CalendarSyncAccount(models.Model):
     # ------------------------------------------------------------------
     def action_subscribe(self):
         """'Authenticate and subscribe' / 'Save and subscribe', per provider."""
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self.ensure_one()
         self._check_enabled()
         subscribe = getattr(self, f"_subscribe_{self.provider}", None)
@@ -217,6 +294,7 @@ class CalendarSyncAccount(models.Model):
 
     def action_synchronize(self):
         """'Synchronise' button: sync now, report the outcome on the form."""
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self._check_enabled()
         for account in self:
             if account.state == "draft":
@@ -225,6 +303,7 @@ class CalendarSyncAccount(models.Model):
         return True
 
     def action_full_resync(self):
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self._check_enabled()
         for account in self:
             account.sudo().sync_state = False
@@ -235,15 +314,18 @@ class CalendarSyncAccount(models.Model):
         self.write({"state": "paused"})
 
     def action_resume(self):
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         for account in self:
             account.state = "subscribed" if account.has_credentials else "draft"
 
     def action_unsubscribe(self):
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self._clear_credentials()
         self.sudo().write({"sync_state": False})
         self.write({"state": "draft", "last_error": False})
 
     def action_view_events(self):
+        self.check_access("read")  # callable over RPC: on the caller's own accounts only (or an admin)
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",

@@ -49,7 +49,8 @@ class CalendarSyncAccount(models.Model):
         provider = self._exchange_provider(password)
         provider.server_build = None  # ask the server again: it may have been upgraded
         found = provider.check_connection()
-        self.write(
+        # sudo: what the server told us is not a change of connection (write() would drop the password)
+        self.sudo().write(
             {
                 "ews_auth_type": found.get("auth_type") or self.ews_auth_type,
                 "ews_server_build": found.get("server_build") or False,

@@ -1,4 +1,5 @@
 from . import (
+    test_account_guards,
     test_google,
     test_microsoft,
     test_oauth_state,
