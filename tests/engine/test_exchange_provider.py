@@ -5,12 +5,14 @@ import socket
 import time
 
 import pytest
+import requests
+from exchangelib.protocol import BaseProtocol, CachingProtocol, Protocol
 
-from engine import errors
-from engine.events import Attendee, ChangeSet, RemoteEvent, Window
-from engine.providers import exchange as ex
-from engine.reconcile import BindingState, plan_changes
-from engine.testing.fake_ews import FakeEWS
+from odoo.addons.webcrm_calendar_sync.engine import errors
+from odoo.addons.webcrm_calendar_sync.engine.events import Attendee, ChangeSet, RemoteEvent, Window
+from odoo.addons.webcrm_calendar_sync.engine.providers import exchange as ex
+from odoo.addons.webcrm_calendar_sync.engine.reconcile import BindingState, plan_changes
+from odoo.addons.webcrm_calendar_sync.engine.testing.fake_ews import FakeEWS
 
 UTC = dt.timezone.utc
 NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -33,13 +35,23 @@ def clean(server):
     server.log.clear()
     server.add_mailbox(ANN, "ann-pw")
     server.add_mailbox(BOB, "bob-pw")
-    ex.CachingProtocol.clear_cache()
+    CachingProtocol.clear_cache()
 
 
 def make(server, email=ANN, password="ann-pw", **kw):
     return ex.ExchangeProvider(
         service_endpoint=server.url, email=email, password=password, verify=server.ca_file, retry_delay=0.01, **kw
     )
+
+
+def test_exchangelib_is_left_as_it_was_for_other_users(server):
+    make(server).check_connection()
+    # exchangelib's own classes keep their adapter: only this module's protocol uses its own
+    assert BaseProtocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter
+    assert Protocol.HTTP_ADAPTER_CLS is requests.adapters.HTTPAdapter
+    # a plain exchangelib client of the same server does not verify with the provider's CA bundle
+    plain = Protocol.raw_session(server.url)
+    assert type(plain.get_adapter(server.url)) is requests.adapters.HTTPAdapter
 
 
 # -- subscribe --------------------------------------------------------------

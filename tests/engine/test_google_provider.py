@@ -6,10 +6,10 @@ import urllib.parse
 import pytest
 import requests
 
-from engine import errors
-from engine.events import Attendee, RemoteEvent, Window
-from engine.providers import google
-from engine.testing.fake_google import FakeGoogle
+from odoo.addons.webcrm_calendar_sync.engine import errors
+from odoo.addons.webcrm_calendar_sync.engine.events import Attendee, RemoteEvent, Window
+from odoo.addons.webcrm_calendar_sync.engine.providers import google
+from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
 UTC = dt.timezone.utc
 NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

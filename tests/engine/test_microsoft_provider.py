@@ -6,10 +6,10 @@ import urllib.parse
 import pytest
 import requests
 
-from engine import errors
-from engine.events import Attendee, RemoteEvent, Window
-from engine.providers import microsoft as ms
-from engine.testing.fake_graph import FakeGraph
+from odoo.addons.webcrm_calendar_sync.engine import errors
+from odoo.addons.webcrm_calendar_sync.engine.events import Attendee, RemoteEvent, Window
+from odoo.addons.webcrm_calendar_sync.engine.providers import microsoft as ms
+from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import FakeGraph
 
 UTC = dt.timezone.utc
 NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

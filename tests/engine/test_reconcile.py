@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from engine.events import CANCELLED, MASTER, OCCURRENCE, ChangeSet, RemoteEvent, Window
-from engine.reconcile import BindingState, plan_changes, uid_key
+from odoo.addons.webcrm_calendar_sync.engine.events import CANCELLED, MASTER, OCCURRENCE, ChangeSet, RemoteEvent, Window
+from odoo.addons.webcrm_calendar_sync.engine.reconcile import BindingState, plan_changes, uid_key
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -1,5 +1,6 @@
 from . import (
     test_account_guards,
+    test_exchange,
     test_google,
     test_microsoft,
     test_oauth_state,

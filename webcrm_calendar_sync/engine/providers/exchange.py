@@ -51,7 +51,7 @@ from exchangelib.properties import (
     TimeWindow,
     TimeZone,
 )
-from exchangelib.protocol import BaseProtocol, CachingProtocol
+from exchangelib.protocol import Protocol
 from exchangelib.services import GetUserAvailability
 from exchangelib.transport import BASIC, NTLM
 
@@ -140,8 +140,9 @@ def check_url(url: str) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------------
-# HTTP: one adapter for every exchangelib session, counting requests and applying
-# the provider's CA bundle and timeout
+# HTTP: the sessions of this provider's protocol use an adapter that counts requests
+# and applies the provider's CA bundle and timeout. Scoped to this module's protocol
+# class: importing it changes nothing in exchangelib for other users.
 # ---------------------------------------------------------------------------
 _CONTEXT = threading.local()
 
@@ -157,12 +158,20 @@ class _Adapter(requests.adapters.HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-BaseProtocol.HTTP_ADAPTER_CLS = _Adapter
+class _Protocol(Protocol):
+    """exchangelib's Protocol with :class:`_Adapter`, cached apart from plain Protocols."""
+
+    HTTP_ADAPTER_CLS = _Adapter
+
+    @staticmethod
+    def _cache_key(config):
+        return (__name__, config.service_endpoint, config.credentials)
 
 
 class _RedactCredentials(logging.Filter):
     """exchangelib logs request headers at DEBUG level: never let an Authorization value through."""
 
+    redacts_credentials = True
     pattern = re.compile(r"(authorization['\"]?\s*[:=]\s*['\"]?)(basic|ntlm|negotiate|bearer)\s+[^'\",}\s]+", re.I)
 
     def filter(self, record):
@@ -174,8 +183,12 @@ class _RedactCredentials(logging.Filter):
         return True
 
 
-for _name in ("exchangelib.util", "exchangelib.transport", "exchangelib.protocol"):
-    logging.getLogger(_name).addFilter(_RedactCredentials())
+def _redact_exchangelib_logs():
+    """Install the filter on exchangelib's loggers once (at the first provider, not at import)."""
+    for name in ("exchangelib.util", "exchangelib.transport", "exchangelib.protocol"):
+        logger = logging.getLogger(name)
+        if not any(getattr(f, "redacts_credentials", False) for f in logger.filters):
+            logger.addFilter(_RedactCredentials())
 
 
 # ---------------------------------------------------------------------------
@@ -323,6 +336,7 @@ class ExchangeProvider(CalendarProvider):
         on_credentials_changed=None,
     ):
         super().__init__(on_credentials_changed=on_credentials_changed)
+        _redact_exchangelib_logs()
         self.endpoint = service_endpoint.strip()
         self.email = (email or "").strip().lower()
         self.username = (username or "").strip() or self.email
@@ -362,6 +376,7 @@ class ExchangeProvider(CalendarProvider):
                 access_type=DELEGATE,
                 default_timezone=EWSTimeZone("UTC"),
             )
+            self._account.protocol = _Protocol(config=config)
             if not self.auth_type:
                 self.auth_type = {v: k for k, v in AUTH_TYPES.items()}.get(self._account.protocol.auth_type)
             if not self.server_build:
@@ -443,9 +458,14 @@ class ExchangeProvider(CalendarProvider):
         return errors.SyncError(f"The Exchange server refused the request ({type(exc).__name__}).")
 
     def _forget_protocol(self):
+        """Drop this account's cached protocol (its sessions), so the next request authenticates anew."""
         self._account = None
-        with contextlib.suppress(Exception):
-            CachingProtocol.clear_cache()
+        config = self._config()
+        with contextlib.suppress(KeyError):
+            protocol, _ = _Protocol[config]
+            del _Protocol[config]
+            if isinstance(protocol, Protocol):
+                protocol.close()
 
     # -- subscribe ---------------------------------------------------------
     def check_connection(self) -> dict:
