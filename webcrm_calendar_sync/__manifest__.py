@@ -1,6 +1,6 @@
 {
     "name": "Synced Calendar (Google, Microsoft 365, Exchange)",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.0.1",
     "summary": "Mirror each user's Google, Microsoft 365 or Exchange calendar into Odoo, both ways",
     "category": "Productivity/Calendar",
     "author": "webcrm_calendar_sync developers",

@@ -51,7 +51,7 @@ class CalendarEvent(models.Model):
         PROVIDERS, string="Synced provider", compute="_compute_synced", store=True, index=True
     )
     is_synced = fields.Boolean("Synced meeting", compute="_compute_synced", store=True, index=True)
-    synced_last_date = fields.Datetime("Last sync", compute="_compute_synced", store=True)
+    synced_last_sync_date = fields.Datetime("Last sync", compute="_compute_synced", store=True)
     synced_organizer_email = fields.Char("External organiser", help="E-mail of the organiser in the external calendar.")
     synced_partner_company_ids = fields.Many2many(
         "res.partner",
@@ -73,7 +73,7 @@ class CalendarEvent(models.Model):
     )
     text_template_applied = fields.Boolean(copy=False)
 
-    @api.depends("sync_binding_ids.account_id", "sync_binding_ids.last_sync", "sync_binding_ids.state", "user_id")
+    @api.depends("sync_binding_ids.account_id", "sync_binding_ids.last_sync_date", "sync_binding_ids.state", "user_id")
     def _compute_synced(self):
         for event in self:
             bindings = event.sync_binding_ids
@@ -82,8 +82,8 @@ class CalendarEvent(models.Model):
             event.synced_account_id = main.account_id
             event.synced_provider = main.account_id.provider or False
             event.is_synced = bool(bindings)
-            dates = [d for d in bindings.mapped("last_sync") if d]
-            event.synced_last_date = max(dates) if dates else False
+            dates = [d for d in bindings.mapped("last_sync_date") if d]
+            event.synced_last_sync_date = max(dates) if dates else False
 
     @api.depends("partner_ids.commercial_partner_id")
     def _compute_synced_partner_company_ids(self):

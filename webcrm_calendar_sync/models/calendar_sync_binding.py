@@ -51,7 +51,7 @@ class CalendarSyncBinding(models.Model):
     original_start = fields.Datetime(help="Start of the occurrence as the series rule made it.")
     etag = fields.Char(help="Etag or change key of the version last synced.")
     remote_updated = fields.Datetime("Remote last modified")
-    last_sync = fields.Datetime("Last synced")
+    last_sync_date = fields.Datetime("Last synced")
     state = fields.Selection(
         [
             ("synced", "Synced"),
@@ -113,7 +113,7 @@ class CalendarSyncBinding(models.Model):
             "original_start": naive_utc(remote.original_start),
             "etag": remote.etag or False,
             "remote_updated": naive_utc(remote.updated),
-            "last_sync": fields.Datetime.now(),
+            "last_sync_date": fields.Datetime.now(),
             "state": "synced",
             "local_changed": False,
             "push_attempts": 0,
