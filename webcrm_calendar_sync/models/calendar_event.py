@@ -63,6 +63,14 @@ class CalendarEvent(models.Model):
     synced_tz = fields.Char(
         "External time zone", help="Time zone the meeting was made in, kept when it is written back."
     )
+    sync_push_state = fields.Selection(
+        [("waiting", "Waiting to be written"), ("error", "Could not be written")],
+        string="Calendar write",
+        compute="_compute_synced",
+        store=True,
+        help="A change made in Odoo that the organiser's external calendar has not taken yet.",
+    )
+    sync_push_message = fields.Char("Calendar write status", compute="_compute_sync_error")
     sync_error = fields.Char(compute="_compute_sync_error")
     text_template_id = fields.Many2one(
         "mail.template",
@@ -84,6 +92,10 @@ class CalendarEvent(models.Model):
             event.is_synced = bool(bindings)
             dates = [d for d in bindings.mapped("last_sync_date") if d]
             event.synced_last_sync_date = max(dates) if dates else False
+            states = set(bindings.mapped("state"))
+            event.sync_push_state = (
+                "error" if "error" in states else "waiting" if states & {"to_push", "to_delete"} else False
+            )
 
     @api.depends("partner_ids.commercial_partner_id")
     def _compute_synced_partner_company_ids(self):
@@ -93,10 +105,35 @@ class CalendarEvent(models.Model):
     def _search_synced_partner_company_ids(self, operator, value):
         return [("partner_ids.commercial_partner_id", operator, value)]
 
+    @api.depends("sync_binding_ids.state", "sync_binding_ids.last_error")
     def _compute_sync_error(self):
+        labels = dict(PROVIDERS)
         for event in self:
-            errors = event.sync_binding_ids.filtered(lambda b: b.state == "error").mapped("last_error")
-            event.sync_error = errors[0] if errors else False
+            bindings = event.sudo().sync_binding_ids
+            failed = bindings.filtered(lambda b: b.state == "error")
+            waiting = bindings.filtered(lambda b: b.state in ("to_push", "to_delete"))
+            event.sync_error = failed[:1].last_error or False
+            if failed:
+                event.sync_push_message = _(
+                    "Could not be written to %(provider)s: %(error)s Change the meeting to try again, or check "
+                    "the calendar account.",
+                    provider=labels.get(failed[0].provider, ""),
+                    error=failed[0].last_error or "",
+                )
+            elif waiting[:1].last_error:
+                event.sync_push_message = _(
+                    "Waiting to be written to %(provider)s; the last try failed and is retried in a few "
+                    "minutes: %(error)s",
+                    provider=labels.get(waiting[0].provider, ""),
+                    error=waiting[0].last_error,
+                )
+            elif waiting:
+                event.sync_push_message = _(
+                    "Waiting to be written to %(provider)s: it is written in a moment.",
+                    provider=labels.get(waiting[0].provider, ""),
+                )
+            else:
+                event.sync_push_message = False
 
     # ------------------------------------------------------------------
     # remote -> Odoo
@@ -269,92 +306,127 @@ class CalendarEvent(models.Model):
         """Bindings through the organiser's own account: the ones that may change the meeting."""
         self.ensure_one()
         return self.sudo().sync_binding_ids.filtered(
-            lambda b: b.account_id.user_id == self.user_id and b.state != "to_delete"
+            lambda b: b.account_id.user_id == self.user_id and b.state not in ("to_delete", "gone")
         )
 
-    def _push_to_remote(self, send_invitations=False):
-        """Write these meetings to their organiser's external calendar, now."""
+    def _live_bindings(self):
+        self.ensure_one()
+        return self.sudo().sync_binding_ids.filtered(lambda b: b.state not in ("to_delete", "gone"))
+
+    def _check_writable(self, send_invitations=False):
+        """Refuse at save time a change the organiser's calendar cannot take (no network here)."""
+        Account = self.env["calendar.sync.account"]
+        for event in self.sudo():
+            if event._writable_bindings() or not event._live_bindings():
+                continue
+            if not send_invitations:
+                raise UserError(
+                    _(
+                        "“%(name)s” is organised by %(organizer)s in an external calendar that Odoo "
+                        "cannot write to. Change it in that calendar, or ask the organiser.",
+                        name=event.name,
+                        organizer=event.synced_organizer_email or event.user_id.name or _("someone else"),
+                    )
+                )
+            if not Account._account_for_user(event.user_id):
+                raise UserError(
+                    _(
+                        "Only the organiser's calendar can send the invitations of “%s”; the organiser has "
+                        "not subscribed a calendar in Odoo.",
+                        event.name,
+                    )
+                )
+
+    def _outbox_mark(self, send_invitations=False):
+        """Mark these meetings to be written to their organiser's calendar and wake the push job.
+
+        No provider is called here: the write happens after this transaction commits
+        (see ``calendar.sync.binding._cron_push``); a rolled back save writes nothing.
+        """
         Binding = self.env["calendar.sync.binding"].sudo()
         Account = self.env["calendar.sync.account"]
-        if not Account._sync_enabled():
+        if not self or not Account._sync_enabled():
             return
+        self._check_writable(send_invitations=send_invitations)
+        marked = False
         for event in self.sudo():
             writable = event._writable_bindings()
-            if not writable:
-                if event.sync_binding_ids and not send_invitations:
-                    raise UserError(
-                        _(
-                            "“%(name)s” is organised by %(organizer)s in an external calendar that Odoo "
-                            "cannot write to. Change it in that calendar, or ask the organiser.",
-                            name=event.name,
-                            organizer=event.synced_organizer_email or event.user_id.name or _("someone else"),
-                        )
-                    )
+            vals = {"state": "to_push", "local_changed": True, "push_attempts": 0, "last_error": False}
+            if send_invitations:
+                vals["send_invitations"] = True
+            if writable:
+                writable.write(vals)
+            else:
                 account = Account._account_for_user(event.user_id)
                 if not account:
-                    if send_invitations and event.sync_binding_ids:
-                        raise UserError(_("Only the organiser's calendar can send the invitations."))
                     continue
-                writable = Binding.create({"account_id": account.id, "event_id": event.id, "state": "to_push"})
-            else:
-                writable.write({"state": "to_push", "local_changed": True})
-            for binding in writable:
-                try:
-                    provider = binding.account_id._get_provider()
-                except sync_errors.SyncError as exc:
-                    binding._push_failed(exc)
-                    continue
-                ok = binding._push_with(provider, send_invitations=send_invitations)
-                if not ok and binding.state == "error":
-                    raise UserError(
-                        _("The meeting could not be written to the external calendar: %s", binding.last_error)
+                Binding.create(dict(vals, **Binding._new_push_vals(), account_id=account.id, event_id=event.id))
+            marked = True
+        if marked:
+            Binding._wake_push()
+
+    def _outbox_remove(self):
+        """The organiser removes these meetings: their calendar deletes them (cancelling them for
+        the invited attendees) after commit; the attendees' bindings become tombstones so that
+        no later listing through their accounts brings the meetings back."""
+        Binding = self.env["calendar.sync.binding"].sudo()
+        if not self.env["calendar.sync.account"]._sync_enabled():
+            return
+        for event in self.sudo():
+            live = event._live_bindings()
+            writable = event._writable_bindings()
+            if live and not writable:
+                raise UserError(
+                    _(
+                        "“%s” comes from an external calendar that Odoo cannot change; delete or decline it there.",
+                        event.name,
                     )
+                )
+            never_written = writable.filtered(lambda b: not b.external_id)
+            never_written.unlink()
+            for binding in writable - never_written:
+                # attendees who were invited get the cancellation from the organiser's calendar
+                binding.write({"state": "to_delete", "send_invitations": binding.invited})
+            (live - writable).write({"state": "gone", "event_id": False, "local_changed": False})
+        Binding._wake_push()
 
     @api.model_create_multi
     def create(self, vals_list):
         events = super().create(vals_list)
         if not self.env.context.get("calendar_sync_from_remote"):
-            events._push_to_remote(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
+            events._outbox_mark(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
         return events
 
     def write(self, vals):
         if self.env.context.get("calendar_sync_from_remote") or not (SYNCED_FIELDS & set(vals)):
             return super().write(vals)
+        send = bool(self.env.context.get("calendar_sync_send_invitations"))
+        if "user_id" not in vals:
+            self._check_writable(send_invitations=send)
         old_organizers = {event.id: event.user_id for event in self}
         result = super().write(vals)
         if "user_id" in vals:
             # booked on behalf of another colleague now: leave the former organiser's calendar
             for event in self.sudo():
                 old = old_organizers[event.id]
-                stale = event.sync_binding_ids.filtered(lambda b, o=old: b.account_id.user_id == o)
+                stale = event.sync_binding_ids.filtered(
+                    lambda b, o=old: b.account_id.user_id == o and b.state not in ("to_delete", "gone")
+                )
                 if old != event.user_id and stale:
-                    stale.write({"state": "to_delete"})
-                    stale._push_pending()
-        self._push_to_remote(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
+                    stale.filtered(lambda b: not b.external_id).unlink()
+                    stale.exists().write({"state": "to_delete"})
+        self._outbox_mark(send_invitations=send)
         return result
 
     def unlink(self):
         if not self.env.context.get("calendar_sync_from_remote"):
-            for event in self.sudo():
-                writable = event._writable_bindings()
-                if event.sync_binding_ids and not writable:
-                    raise UserError(
-                        _(
-                            "“%s” comes from an external calendar that Odoo cannot change; delete or decline it there.",
-                            event.name,
-                        )
-                    )
-                writable.write({"state": "to_delete"})
-                writable._push_pending()
+            self._outbox_remove()
         return super().unlink()
 
     def action_archive(self):
         # archiving from Odoo removes the meeting from the organiser's calendar, like a delete
         if not self.env.context.get("calendar_sync_from_remote"):
-            for event in self.sudo():
-                bindings = event._writable_bindings()
-                bindings.write({"state": "to_delete"})
-                bindings._push_pending()
+            self._outbox_remove()
         return super().action_archive()
 
     def action_apply_text_template(self):
@@ -373,13 +445,16 @@ class CalendarEvent(models.Model):
         self.check_access("write")
         self.filtered(lambda e: e.user_id and e.user_id != self.env.user)._check_calendar_privacy_write_permissions()
         self.filtered(lambda e: e.text_template_id and not e.text_template_applied).action_apply_text_template()
-        self._push_to_remote(send_invitations=True)
+        self._outbox_mark(send_invitations=True)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "type": "success",
-                "message": _("The invitations are sent from the organiser's calendar."),
+                "type": "info",
+                "message": _(
+                    "Saved. The organiser's calendar sends the invitations in a moment; if it cannot, "
+                    "the meeting says so."
+                ),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..engine import errors as sync_errors
-from ..engine.events import Window
+from ..engine.events import MASTER, UTC, Window
 from ..engine.reconcile import plan_changes, uid_key
 
 _logger = logging.getLogger(__name__)
@@ -448,6 +448,7 @@ class CalendarSyncAccount(models.Model):
         Binding = self.env["calendar.sync.binding"].sudo()
         if not changes.events and not changes.deleted_ids and not changes.full and not changes.complete_series:
             return {}
+        self._link_pending_creates(changes)
         bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
         states = [b._to_state() for b in bindings]
         uids = {r.ical_uid for r in changes.events if r.ical_uid}
@@ -462,6 +463,64 @@ class CalendarSyncAccount(models.Model):
             )
         Binding._apply_plan(self, plan)
         return plan.summary()
+
+    def _link_pending_creates(self, changes):
+        """A meeting Odoo is creating in this calendar may already be there (the answer to the
+        create was lost): the listed copy, known by the key or UID chosen before the create, is
+        linked to the waiting binding, never imported as a second meeting. The push job then
+        writes the Odoo version over it (an update, not a second create)."""
+        pending = (
+            self.env["calendar.sync.binding"]
+            .sudo()
+            .search(
+                [
+                    ("account_id", "=", self.id),
+                    ("external_id", "=", False),
+                    ("state", "in", ("to_push", "error")),
+                    ("event_id", "!=", False),
+                ]
+            )
+        )
+        if not pending or not changes.events:
+            return
+        by_key = {}
+        for binding in pending:
+            if binding.push_key:
+                by_key[("id", binding.push_key)] = binding
+            key = uid_key(binding.ical_uid, None)
+            if key:
+                by_key[("uid", key)] = binding
+        bound = set(
+            self.env["calendar.sync.binding"]
+            .sudo()
+            .search([("account_id", "=", self.id), ("external_id", "in", [r.external_id for r in changes.events])])
+            .mapped("external_id")
+        )
+        linked = False
+        for remote in changes.events:
+            if remote.cancelled or remote.kind == MASTER or remote.external_id in bound or remote.original_start:
+                continue
+            binding = by_key.get(("id", remote.external_id)) or by_key.get(("uid", uid_key(remote.ical_uid, None)))
+            if not binding or binding.external_id:
+                continue
+            binding.write(
+                {
+                    "external_id": remote.external_id,
+                    "ical_uid": remote.ical_uid or binding.ical_uid,
+                    "etag": remote.etag or False,
+                    "remote_updated": remote.updated and remote.updated.astimezone(UTC).replace(tzinfo=None),
+                    "state": "to_push",
+                }
+            )
+            bound.add(remote.external_id)
+            linked = True
+            _logger.info(
+                "Calendar account %s: event %s is a copy of a meeting Odoo created; linked",
+                self.id,
+                remote.external_id,
+            )
+        if linked:
+            self.env["calendar.sync.binding"]._wake_push()
 
     # ------------------------------------------------------------------
     # helpers for the Odoo -> remote direction

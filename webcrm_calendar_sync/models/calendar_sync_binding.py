@@ -1,5 +1,7 @@
+import inspect
 import logging
-from collections import defaultdict
+import threading
+import uuid
 
 from markupsafe import Markup, escape
 
@@ -14,6 +16,8 @@ from .calendar_sync_defaults import prefilled_defaults_context
 _logger = logging.getLogger(__name__)
 
 MAX_PUSH_ATTEMPTS = 5
+PUSH_BATCH = 100  # meetings written by one run of the push job (it is re-run at once when more wait)
+ACTIVE_ACCOUNT_STATES = ("subscribed", "synced", "syncing", "error")
 
 # Context used for every write the sync makes into Odoo: no push back to the
 # provider, no mail, no chatter noise, no alarms re-computed needlessly.
@@ -58,6 +62,7 @@ class CalendarSyncBinding(models.Model):
             ("to_push", "Waiting to be written"),
             ("to_delete", "Waiting to be deleted"),
             ("error", "Could not be written"),
+            ("gone", "Removed in Odoo"),
         ],
         default="synced",
         required=True,
@@ -66,6 +71,17 @@ class CalendarSyncBinding(models.Model):
     local_changed = fields.Boolean(help="The Odoo meeting changed since the last sync.")
     push_attempts = fields.Integer()
     last_error = fields.Char()
+    push_key = fields.Char(
+        copy=False,
+        help="Key chosen by Odoo for the create of this meeting: a create retried after a lost answer "
+        "carries the same key, so the calendar keeps one copy.",
+    )
+    send_invitations = fields.Boolean(
+        copy=False, help="The next write lets the calendar send invitations (or cancellations) to the attendees."
+    )
+    invited = fields.Boolean(
+        copy=False, help="The attendees were invited through this calendar: deleting the meeting cancels it for them."
+    )
 
     _sql_constraints = [
         (
@@ -105,6 +121,13 @@ class CalendarSyncBinding(models.Model):
             index[uid_key(row["ical_uid"], start)] = row["event_id"][0]
         return index
 
+    @api.model
+    def _new_push_vals(self):
+        """A binding for a meeting Odoo will create in the calendar: its key and UID chosen now,
+        before anything is sent, so that every retry of the create is the same create."""
+        key = uuid.uuid4().hex
+        return {"state": "to_push", "local_changed": True, "push_key": key, "ical_uid": f"{key}@odoo"}
+
     def _binding_vals(self, remote):
         return {
             "external_id": remote.external_id,
@@ -141,7 +164,7 @@ class CalendarSyncBinding(models.Model):
             events = Event.with_context(**prefilled_defaults_context(self.env)).create(vals_list)
             self.sudo().create(
                 [
-                    dict(self._binding_vals(r), account_id=account.id, event_id=event.id)
+                    dict(self._binding_vals(r), account_id=account.id, event_id=event.id, invited=_has_guests(r))
                     for r, event in zip(plan.create, events, strict=True)
                 ]
             )
@@ -149,7 +172,12 @@ class CalendarSyncBinding(models.Model):
         if plan.link:
             self.sudo().create(
                 [
-                    dict(self._binding_vals(link.remote), account_id=account.id, event_id=link.event_id)
+                    dict(
+                        self._binding_vals(link.remote),
+                        account_id=account.id,
+                        event_id=link.event_id,
+                        invited=_has_guests(link.remote),
+                    )
                     for link in plan.link
                 ]
             )
@@ -162,14 +190,22 @@ class CalendarSyncBinding(models.Model):
         # updates
         for update in plan.update:
             binding = self.browse(update.binding.binding_id)
+            if binding.state in ("to_delete", "gone"):
+                # removed in Odoo: the listing's version must not bring the meeting back
+                continue
             if binding.event_id:
                 binding.event_id.with_context(**SYNC_CONTEXT)._update_from_remote(
                     update.remote, account, partners, users
                 )
-            binding.write(self._binding_vals(update.remote))
+            vals = self._binding_vals(update.remote)
+            if not binding.push_key and _has_guests(update.remote):
+                vals["invited"] = True  # attendees added in the calendar were invited by it
+            binding.write(vals)
         # conflicts
         for conflict in plan.conflicts:
             binding = self.browse(conflict.binding.binding_id)
+            if binding.state in ("to_delete", "gone") or not binding.event_id:
+                continue
             binding._resolve_conflict(conflict, account, partners, users)
         # deletes
         if plan.delete:
@@ -201,7 +237,7 @@ class CalendarSyncBinding(models.Model):
             )
         else:
             lost = conflict.remote.summary
-            self.write({"etag": conflict.remote.etag, "state": "to_push", "local_changed": True})
+            self.write({"etag": conflict.remote.etag, "state": "to_push", "local_changed": True, "push_attempts": 0})
             event._message_log(
                 body=Markup("<p>%s</p><pre>%s</pre>")
                 % (
@@ -217,56 +253,132 @@ class CalendarSyncBinding(models.Model):
             self._push_pending()
 
     # ------------------------------------------------------------------
-    # Odoo -> remote
+    # Odoo -> remote: the outbox
     # ------------------------------------------------------------------
-    def _push_pending(self):
-        """Write bindings waiting to be written; bounded attempts, never forever."""
-        pending = self.filtered(lambda b: b.state in ("to_push", "to_delete"))
-        by_account = defaultdict(lambda: self.browse())
-        for binding in pending:
-            by_account[binding.account_id] |= binding
-        for account, bindings in by_account.items():
-            try:
-                provider = account._get_provider()
-            except sync_errors.SyncError as exc:
-                bindings._push_failed(exc)
-                continue
-            for binding in bindings:
-                binding._push_with(provider)
+    # Nothing here runs inside the user's transaction: the ORM only marks bindings
+    # (to_push / to_delete) and wakes the push job, which writes one meeting at a
+    # time and commits after each, after the user's transaction committed.
+    @api.model
+    def _wake_push(self):
+        """Run the push job soon (after the current transaction commits)."""
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_push", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()
 
-    def _push_with(self, provider, send_invitations=False):
+    def _push_pending(self):
+        """Wake the push job when some of these bindings wait to be written (no provider call here)."""
+        if any(b.state in ("to_push", "to_delete") for b in self):
+            self._wake_push()
+
+    @api.model
+    def _cron_push(self, limit=PUSH_BATCH):
+        """The push job: write waiting meetings, one at a time, each in its own transaction.
+
+        Each binding is taken under a row lock (``FOR NO KEY UPDATE SKIP LOCKED``): two
+        workers never write the same meeting, and a save in Odoo waits for the write in
+        progress rather than being lost. The commit after each meeting means a crash
+        after N writes never repeats them; a create repeated after a lost answer carries
+        the same key, so the calendar keeps one copy.
+        """
+        if not self.env["calendar.sync.account"]._sync_enabled():
+            return
+        cr = self.env.cr
+        testing = getattr(threading.current_thread(), "testing", False)
+        tried, providers, done = [0], {}, 0
+        while done < limit:
+            self.env.flush_all()
+            cr.execute(
+                """
+                SELECT b.id
+                  FROM calendar_sync_binding b
+                  JOIN calendar_sync_account a ON a.id = b.account_id
+                 WHERE b.state IN ('to_push', 'to_delete')
+                   AND a.active AND a.state IN %s AND NOT COALESCE(a.needs_reauth, FALSE)
+                   AND b.id != ALL(%s)
+                 ORDER BY b.id
+                 LIMIT 1
+                   FOR NO KEY UPDATE OF b SKIP LOCKED
+                """,
+                [ACTIVE_ACCOUNT_STATES, tried],
+            )
+            row = cr.fetchone()
+            if not row:
+                break
+            tried.append(row[0])
+            binding = self.sudo().browse(row[0])
+            binding.invalidate_recordset()
+            try:
+                with cr.savepoint():
+                    binding._push_one(providers)
+            except Exception:
+                # a bug must not stop the other meetings; it is logged with its traceback
+                _logger.exception("Calendar push of binding %s failed unexpectedly", row[0])
+                binding.write({"state": "error", "last_error": _("Writing failed unexpectedly; see the server log.")})
+            done += 1
+            if not testing:
+                cr.commit()
+        remaining = 0
+        if done >= limit:
+            remaining = self.sudo().search_count([("state", "in", ("to_push", "to_delete")), ("id", "not in", tried)])
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _push_one(self, providers=None):
+        """Write this binding's change to its calendar now (the push job's step)."""
         self.ensure_one()
+        providers = {} if providers is None else providers
+        account = self.account_id
         try:
-            if self.state == "to_delete" or not self.event_id or not self.event_id.active:
+            if account.id not in providers:
+                providers[account.id] = account._get_provider()
+            provider = providers[account.id]
+        except sync_errors.SyncError as exc:
+            providers.pop(account.id, None)
+            self._push_failed(exc)
+            return False
+        return self._push_with(provider)
+
+    def _push_with(self, provider):
+        self.ensure_one()
+        event = self.event_id
+        send = self.send_invitations
+        try:
+            if self.state == "to_delete" or not event or not event.active:
                 if self.external_id:
-                    provider.delete_event(self.external_id, send_invitations=send_invitations)
+                    provider.delete_event(self.external_id, send_invitations=send or self.invited)
                 self.unlink()
                 return True
-            remote = self.event_id._to_remote(self.account_id)
+            remote = event._to_remote(self.account_id)
             if self.external_id:
                 try:
-                    result = provider.update_event(
-                        self.external_id, remote, etag=self.etag, send_invitations=send_invitations
-                    )
+                    result = provider.update_event(self.external_id, remote, etag=self.etag, send_invitations=send)
                 except sync_errors.Conflict:
-                    # changed on both sides: the Odoo change is the newest (made now)
+                    # changed on both sides: the Odoo change is the newest (made after the last sync)
                     current = provider.get_event(self.external_id)
-                    self.event_id._message_log(
+                    event._message_log(
                         body=_(
                             "Changed in the external calendar too; the Odoo version was written over this one: %s",
                             current.summary,
                         )
                     )
-                    result = provider.update_event(
-                        self.external_id, remote, etag=current.etag, send_invitations=send_invitations
-                    )
+                    result = provider.update_event(self.external_id, remote, etag=current.etag, send_invitations=send)
             else:
-                result = provider.create_event(remote, send_invitations=send_invitations)
-            self.write(self._binding_vals(result))
+                result = self._create_remote(provider, remote, send)
+            vals = self._binding_vals(result)
+            vals["send_invitations"] = False
+            if send:
+                vals["invited"] = True
+            self.write(vals)
             return True
         except sync_errors.SyncError as exc:
             self._push_failed(exc)
             return False
+
+    def _create_remote(self, provider, remote, send):
+        """Create with this binding's key: the provider makes a retried create the same create."""
+        kwargs = {"send_invitations": send}
+        if self.push_key and "idempotency_key" in inspect.signature(provider.create_event).parameters:
+            kwargs["idempotency_key"] = self.push_key
+        return provider.create_event(remote, **kwargs)
 
     def _push_failed(self, exc):
         for binding in self:
@@ -277,12 +389,15 @@ class CalendarSyncBinding(models.Model):
             binding.write(vals)
             if isinstance(exc, sync_errors.AuthRevoked):
                 binding.account_id._record_error(exc)
-        _logger.info("Calendar push failed for %s bindings: %s", len(self), exc.__class__.__name__)
+        _logger.info(
+            "Calendar push failed for bindings %s: %s", ",".join(str(i) for i in self.ids), exc.__class__.__name__
+        )
 
-    @api.model
-    def _cron_push(self):
-        """Retry writes that failed for a passing reason."""
-        self.sudo().search([("state", "in", ("to_push", "to_delete"))])._push_pending()
+
+def _has_guests(remote):
+    """The calendar lists people besides the organiser: they were invited by it."""
+    organizer = (remote.organizer_email or "").lower()
+    return any(a.email and a.email != organizer for a in remote.attendees)
 
 
 def plain_description(html):

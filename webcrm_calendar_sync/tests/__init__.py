@@ -4,6 +4,7 @@ from . import (
     test_google,
     test_microsoft,
     test_oauth_state,
+    test_outbox,
     test_security,
     test_settings_partner,
     test_sync_apply,

@@ -61,6 +61,10 @@ class CalendarSyncCase(TransactionCase):
         with patch.object(type(self.env["calendar.sync.account"]), "_get_provider", build):
             yield
 
+    def push(self):
+        """Run the push job (the outbox), as the triggered cron does once the save committed."""
+        self.env["calendar.sync.binding"]._cron_push()
+
     @staticmethod
     def remote(summary="Meeting", start=None, hours=1, **kw):
         start = start or datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

@@ -172,12 +172,14 @@ class TestExchange(CalendarSyncCase):
 
         # edit the last occurrence in Odoo: only that instance changes in Exchange
         events[2].with_user(self.alice).write({"name": "Daily (special)"})
+        self.push()
         box = self.server.mailboxes[ALICE]
         self.assertEqual(box.items[master]["modified"][4]["subject"], "Daily (special)")
         expanded = [o["subject"] for _i, o in self.server.occurrences(box.items[master])]
         self.assertEqual(expanded, ["Daily", "Daily (moved)", "Daily (special)"])
         # delete the first one in Odoo: only that instance goes
         events[0].with_user(self.alice).unlink()
+        self.push()
         self.assertEqual(box.items[master]["deleted"], {1, 3})
         account._sync()
         self.assertEqual(
@@ -263,12 +265,16 @@ class TestExchange(CalendarSyncCase):
             )
         )
         box = self.server.mailboxes[ALICE]
+        self.assertEqual(box.items, {})  # written after commit, by the push job
+        self.push()
         [item] = box.items.values()
         self.assertEqual((item["subject"], item["sensitivity"]), ("Offer review", "Private"))
         self.assertEqual([a[0] for a in item["required"]], ["kim@client.test"])
         self.assertEqual(item["start"], NOW + dt.timedelta(days=3))
         self.assertEqual(self.server.invitations, [])  # a plain save sends nothing
         event.with_user(self.alice).action_save_and_send_invitation()
+        self.assertEqual(self.server.invitations, [])  # queued, not sent inside the transaction
+        self.push()
         self.assertEqual(self.server.invitations[-1][:3], ("update", ALICE, ["kim@client.test"]))
 
         day = (
@@ -285,6 +291,7 @@ class TestExchange(CalendarSyncCase):
                 }
             )
         )
+        self.push()
         fair = next(i for i in box.items.values() if i["subject"] == "Trade fair")
         self.assertTrue(fair["all_day"])
         back = day.sync_binding_ids.account_id._get_provider().get_event(day.sync_binding_ids.external_id)
@@ -292,6 +299,8 @@ class TestExchange(CalendarSyncCase):
 
         item_id = event.sync_binding_ids.external_id
         event.with_user(self.alice).unlink()
+        self.assertIn(item_id, box.items)
+        self.push()
         self.assertNotIn(item_id, box.items)
 
     def test_booked_on_behalf_of_a_colleague_goes_to_her_calendar(self):
@@ -307,6 +316,7 @@ class TestExchange(CalendarSyncCase):
                 "partner_ids": [(6, 0, [self.alice.partner_id.id])],
             }
         )
+        self.push()
         self.assertEqual([i["subject"] for i in self.server.mailboxes[ALICE].items.values()], ["Booked by Bob"])
         self.assertEqual(self.server.mailboxes[BOB].items, {})
 
@@ -317,6 +327,7 @@ class TestExchange(CalendarSyncCase):
         event = self.env["calendar.event"].search([("name", "=", "Plan")])
         self.server.update_item(ALICE, item_id, subject="Plan (Outlook)")  # new change key
         event.with_user(self.alice).write({"name": "Plan (Odoo)"})
+        self.push()
         self.assertEqual(self.server.mailboxes[ALICE].items[item_id]["subject"], "Plan (Odoo)")
         self.assertIn("Plan (Outlook)", event.message_ids[0].body)
 

@@ -162,6 +162,7 @@ class TestGoogle(CalendarSyncCase):
         # another deleted in Odoo
         third_id = events[2].sync_binding_ids.external_id
         events[2].with_user(self.alice).unlink()
+        self.push()
         instances = {i["id"]: i for i in self.server.instances_of("alice@example.com", master["id"])}
         self.assertEqual(instances[third_id]["status"], "cancelled")
         moved = instances[events[1].sync_binding_ids.external_id]
@@ -218,6 +219,8 @@ class TestGoogle(CalendarSyncCase):
                 }
             )
         )
+        self.assertEqual(self.gevents(self.bob), [])  # nothing written inside the transaction
+        self.push()
         # written to Bob's calendar (the organiser), not Alice's, and nobody invited
         self.assertEqual([e["summary"] for e in self.gevents(self.bob)], ["Booked for Bob"])
         self.assertEqual(self.gevents(self.alice), [])
@@ -227,6 +230,8 @@ class TestGoogle(CalendarSyncCase):
             self.env["mail.mail"].sudo().search_count([("model", "=", "calendar.event"), ("res_id", "=", event.id)]), 0
         )
         event.with_user(self.bob).action_save_and_send_invitation()
+        self.assertEqual(self.server.invitations, [])  # queued: sent once the save committed
+        self.push()
         self.assertEqual(self.server.invitations[-1]["emails"], ["kim@client.test"])
         # private and all-day, written through
         event.with_user(self.bob).write(
@@ -237,6 +242,7 @@ class TestGoogle(CalendarSyncCase):
                 "stop_date": start.date() + dt.timedelta(days=1),
             }
         )
+        self.push()
         stored = self.gevents(self.bob)[0]
         self.assertEqual(stored["visibility"], "private")
         self.assertEqual(stored["start"], {"date": start.date().isoformat()})
@@ -245,6 +251,7 @@ class TestGoogle(CalendarSyncCase):
         bob_acc._sync()
         self.assertEqual(self.env["calendar.event"].search_count([("name", "=", "Booked for Bob")]), 1)
         event.with_user(self.bob).unlink()
+        self.push()
         self.assertEqual(self.gevents(self.bob), [])
 
     def test_conflict_on_write_keeps_odoo_change_and_logs_google_version(self):
@@ -258,6 +265,7 @@ class TestGoogle(CalendarSyncCase):
         self.server.calendars["alice@example.com"][stored["id"]]["summary"] = "Plan (Google)"
         self.server._stamp(self.server.calendars["alice@example.com"][stored["id"]])
         event.with_user(self.alice).write({"name": "Plan (Odoo)"})
+        self.push()
         self.assertEqual(self.gevents(self.alice)[0]["summary"], "Plan (Odoo)")
         self.assertIn("Plan (Google)", event.message_ids[0].body)
 

@@ -120,6 +120,7 @@ class TestMicrosoft(CalendarSyncCase):
         events = self.env["calendar.event"].search([("name", "=", "Daily")], order="start")
         self.assertEqual(len(events), 3)
         events[1].with_user(self.alice).write({"name": "Daily (special)"})
+        self.push()
         account._sync()
         names = self.env["calendar.event"].search([("name", "like", "Daily")], order="start").mapped("name")
         self.assertEqual(names, ["Daily", "Daily (special)", "Daily"])
@@ -144,6 +145,7 @@ class TestMicrosoft(CalendarSyncCase):
                 }
             )
         )
+        self.push()
         self.assertEqual(self.server.invitations, [])
         self.assertEqual(self.server.events_of("alice@example.com")[0]["attendees"], [])
         # a sync does not take the attendees away from the Odoo meeting
@@ -151,6 +153,7 @@ class TestMicrosoft(CalendarSyncCase):
         account._sync()
         self.assertIn(self.customer, event.partner_ids)
         event.with_user(self.alice).action_save_and_send_invitation()
+        self.push()
         self.assertEqual(self.server.invitations[-1]["emails"], ["kim@client.test"])
 
     def test_revoked_grant_and_throttling(self):

@@ -154,6 +154,11 @@ class TestSyncApply(CalendarSyncCase):
                 )
             )
         cal = self.calendars[self.acc_alice.id]
+        self.assertEqual(cal.events, {})  # nothing written inside the transaction
+        self.assertEqual(event.sync_push_state, "waiting")
+        with self.memory_providers():
+            self.push()
+        self.assertFalse(event.sync_push_state)
         self.assertEqual(len(cal.events), 1)
         stored = next(iter(cal.events.values()))
         self.assertEqual(stored.summary, "Booked in Odoo")
@@ -163,13 +168,17 @@ class TestSyncApply(CalendarSyncCase):
         # 'Save and send invitation' lets the calendar invite the attendees
         with self.memory_providers():
             event.with_user(self.alice).action_save_and_send_invitation()
+            self.assertEqual(cal.invitations, [])
+            self.push()
         self.assertEqual(cal.invitations, [(stored.external_id, ["kim@client.test"])])
         # a change is written through, a delete removes it
         with self.memory_providers():
             event.with_user(self.alice).write({"name": "Renamed"})
+            self.push()
         self.assertEqual(cal.events[stored.external_id].summary, "Renamed")
         with self.memory_providers():
             event.with_user(self.alice).unlink()
+            self.push()
         self.assertEqual(cal.events, {})
 
     def test_booking_on_behalf_of_a_colleague_goes_to_their_calendar(self):
@@ -182,6 +191,7 @@ class TestSyncApply(CalendarSyncCase):
                     "user_id": self.bob.id,
                 }
             )
+            self.push()
         self.assertEqual(len(self.calendars[self.acc_bob.id].events), 1)
         self.assertEqual(len(self.calendars[self.acc_alice.id].events), 0)
 
