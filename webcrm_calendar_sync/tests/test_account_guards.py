@@ -112,7 +112,10 @@ class TestAccountOwnership(CalendarSyncCase):
             with self.assertRaises(AccessError):
                 event.with_user(self.bob).action_save_and_send_invitation()
             self.assertEqual(self.calendars[self.account.id].invitations, [])
+            self.push()  # the push job: nothing was queued by the refused call
+            self.assertEqual(self.calendars[self.account.id].invitations, [])
             event.with_user(self.alice).action_save_and_send_invitation()
+            self.push()
             self.assertEqual(len(self.calendars[self.account.id].invitations), 1)
 
 
