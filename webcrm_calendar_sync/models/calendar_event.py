@@ -5,11 +5,12 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext, plaintext2html
 
 from ..engine import errors as sync_errors
 from ..engine.events import DEFAULT, UTC, Attendee, RemoteEvent
+from . import calendar_sync_busy
 from .calendar_sync_account import PROVIDERS
 from .calendar_sync_binding import SYNC_CONTEXT, naive_utc
 
@@ -179,7 +180,7 @@ class CalendarEvent(models.Model):
             "name": remote.summary or _("(No title)"),
             "description": plaintext2html(remote.description) if remote.description else False,
             "location": remote.location or False,
-            "privacy": remote.privacy if remote.privacy in ("public", "private", "confidential") else False,
+            "privacy": _privacy_from_remote(remote, organizer, account),
             "show_as": "free" if remote.show_as == "free" else "busy",
             "user_id": organizer.id if organizer else False,
             "synced_organizer_email": remote.organizer_email or False,
@@ -474,39 +475,78 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def get_synced_busy_intervals(self, user_ids, start, stop):
-        """Busy intervals of colleagues from their external calendars.
+        """Busy intervals of colleagues from their external calendars (N5).
 
-        :param user_ids: ids of res.users
-        :param start, stop: ISO datetimes (UTC)
-        :returns: {user_id: [{"start": iso, "stop": iso}, ...]}; users without a synced
-            calendar, or whose calendar did not answer, are left out
+        Only internal users of the synced calendar may ask, and only about colleagues
+        (internal users) whose account belongs to one of the caller's companies. Answers
+        are kept a minute per account and range, and each caller has a budget of provider
+        calls a minute (see calendar_sync_busy.py).
+
+        :param user_ids: ids of res.users (at most 50)
+        :param start, stop: ISO datetimes (UTC), at most two months apart
+        :returns: {"<user id>": [{"start": iso, "stop": iso}, ...]} (string keys: usable over
+            XML-RPC); users without a synced calendar, or whose calendar did not answer, are left out
         """
+        user = self.env.user
+        if not self.env.su and (
+            not user._is_internal() or not user.has_group("webcrm_calendar_sync.group_calendar_sync")
+        ):
+            raise AccessError(_("Only internal users of the synced calendar can see colleagues' busy times."))
+        if not isinstance(user_ids, (list, tuple)) or not all(isinstance(uid, int) for uid in user_ids):
+            raise UserError(_("Give the colleagues as a list of user ids."))
+        if len(user_ids) > 50:
+            raise UserError(_("Ask for the busy times of at most 50 colleagues at once."))
         start_dt = fields.Datetime.to_datetime(start).replace(tzinfo=UTC)
         stop_dt = fields.Datetime.to_datetime(stop).replace(tzinfo=UTC)
         if stop_dt <= start_dt or stop_dt - start_dt > timedelta(days=62):
             raise UserError(_("Ask for at most two months of free/busy times at once."))
-        result = {}
         Account = self.env["calendar.sync.account"]
-        for user in self.env["res.users"].browse(user_ids).exists():
-            account = Account._account_for_user(user)
-            if not account:
+        if not Account._sync_enabled():
+            return {}
+        per_minute = int(Account._param("busy_calls_per_minute", calendar_sync_busy.CALLS_PER_MINUTE) or 0)
+        # sudo: colleagues are looked up whatever the caller may read of res.users; only internal
+        # users of the caller's companies are answered for
+        colleagues = self.env["res.users"].sudo().browse(user_ids).exists().filtered(lambda u: not u.share)
+        companies = user.company_ids
+        result = {}
+        for colleague in colleagues:
+            account = Account._account_for_user(colleague)
+            if not account or (account.company_id not in companies and not self.env.su):
                 continue
-            try:
-                provider = account._get_provider()
-                email = (account.email or user.email or "").lower()
-                busy = provider.free_busy([email], start_dt, stop_dt)
-            except sync_errors.SyncError as exc:
-                _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
-                continue
-            result[user.id] = [
-                {
-                    "start": fields.Datetime.to_string(naive_utc(interval.start)),
-                    "stop": fields.Datetime.to_string(naive_utc(interval.end)),
-                }
-                for intervals in busy.values()
-                for interval in intervals
-            ]
+            email = (account.email or colleague.email or "").lower()
+            key = (self.env.cr.dbname, account.id, colleague.id, email, start_dt, stop_dt)
+            intervals = calendar_sync_busy.cached(key)
+            if intervals is None:
+                if not calendar_sync_busy.take_call((self.env.cr.dbname, self.env.uid), per_minute):
+                    raise UserError(_("Too many busy-time lookups in the last minute. Wait a minute and try again."))
+                try:
+                    busy = account._get_provider().free_busy([email], start_dt, stop_dt)
+                except sync_errors.SyncError as exc:
+                    _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
+                    continue
+                intervals = [
+                    {
+                        "start": fields.Datetime.to_string(naive_utc(interval.start)),
+                        "stop": fields.Datetime.to_string(naive_utc(interval.end)),
+                    }
+                    for found in busy.values()
+                    for interval in found
+                ]
+                calendar_sync_busy.remember(key, intervals)
+            result[str(colleague.id)] = [dict(i) for i in intervals]
         return result
+
+
+def _privacy_from_remote(remote, organizer, account):
+    """Odoo's privacy for ``remote``. Its "default" follows the calendar it is in: with an Odoo
+    organiser, Odoo's own default (False: the organiser's default privacy, as Odoo's google_calendar
+    maps it); with an outside organiser, the default privacy of the user whose calendar it came from
+    (False would show it to every employee)."""
+    if remote.privacy in ("public", "private", "confidential"):
+        return remote.privacy
+    if organizer:
+        return False
+    return account.user_id.sudo().calendar_default_privacy or "private"
 
 
 def _attendee_vals(partner_id, state):

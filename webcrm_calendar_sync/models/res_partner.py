@@ -1,4 +1,24 @@
+import logging
+import re
+
 from odoo import _, api, fields, models
+from odoo.tools import email_normalize
+
+_logger = logging.getLogger(__name__)
+
+# One plain address, nothing else: no display name, quotes, angle brackets, spaces or lists.
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}"
+    r"@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
+
+
+def valid_email(email):
+    """The address lowercased when it is one valid plain e-mail address, else None."""
+    email = email or ""
+    if not EMAIL_RE.fullmatch(email) or email_normalize(email, strict=True) != email.lower():
+        return None
+    return email.lower()
 
 
 class ResPartner(models.Model):
@@ -48,6 +68,15 @@ class ResPartner(models.Model):
         user's partner first, then the oldest. One search and one batched create.
         """
         emails = {e for e in emails if e}
+        invalid = {e for e in emails if not valid_email(e)}
+        if invalid:
+            # addresses come from the provider: never make a contact of something that is not one
+            _logger.info(
+                "Calendar sync: skipped %s attendee address(es) that are not valid e-mail addresses: %s",
+                len(invalid),
+                ", ".join(repr(e[:80]) for e in sorted(invalid)[:5]),
+            )
+            emails -= invalid
         if not emails:
             return {}
         Partner = self.sudo().with_context(active_test=False)

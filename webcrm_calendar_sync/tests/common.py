@@ -6,6 +6,7 @@ from odoo.tests import TransactionCase, new_test_user
 
 from ..engine.events import Attendee, RemoteEvent, Window
 from ..engine.testing.memory import MemoryCalendar, MemoryProvider
+from ..models import calendar_sync_busy
 
 UTC = timezone.utc
 
@@ -39,6 +40,8 @@ class CalendarSyncCase(TransactionCase):
         super().setUp()
         # fresh external calendars for every test (the database is rolled back too)
         self.calendars = _Calendars(self.env)
+        # colleagues' busy times are cached per account id, and ids come back after a rollback
+        calendar_sync_busy.clear()
 
     @classmethod
     def make_account(cls, user, provider="google", email=None, state="synced"):

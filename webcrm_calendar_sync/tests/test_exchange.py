@@ -356,4 +356,4 @@ class TestExchange(CalendarSyncCase):
         self.item(BOB, "Busy", NOW + dt.timedelta(hours=30))
         self.item(BOB, "Free", NOW + dt.timedelta(hours=33), free_busy="Free")
         busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
-        self.assertEqual(len(busy[self.bob.id]), 1)
+        self.assertEqual(len(busy[str(self.bob.id)]), 1)

@@ -311,7 +311,7 @@ class TestGoogle(CalendarSyncCase):
         self.subscribe(self.bob)
         self.server.add_event("bob@example.com", gbody("External only", NOW + dt.timedelta(hours=30)))
         busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
-        self.assertEqual(len(busy[self.bob.id]), 1)
+        self.assertEqual(len(busy[str(self.bob.id)]), 1)
 
     def test_all_day_moved_occurrence_and_token_refresh(self):
         account = self.subscribe(self.alice)

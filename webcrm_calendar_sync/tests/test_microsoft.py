@@ -195,4 +195,4 @@ class TestMicrosoft(CalendarSyncCase):
         self.subscribe(self.bob)
         self.server.add_event("bob@example.com", mbody("Busy", NOW + dt.timedelta(hours=30)))
         busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
-        self.assertEqual(len(busy[self.bob.id]), 1)
+        self.assertEqual(len(busy[str(self.bob.id)]), 1)

@@ -262,7 +262,7 @@ class TestSyncApply(CalendarSyncCase):
                 .with_user(self.alice)
                 .get_synced_busy_intervals([self.bob.id, self.carol.id], "2026-12-03 00:00:00", "2026-12-04 00:00:00")
             )
-        self.assertEqual(busy, {self.bob.id: [{"start": "2026-12-03 13:00:00", "stop": "2026-12-03 14:00:00"}]})
+        self.assertEqual(busy, {str(self.bob.id): [{"start": "2026-12-03 13:00:00", "stop": "2026-12-03 14:00:00"}]})
 
     def test_bulk_create_gives_defaults_and_respects_user_defaults(self):
         cal = self.calendars[self.acc_alice.id]
