@@ -11,6 +11,7 @@ from . import (
     calendar_sync_account_google,
     calendar_sync_account_microsoft,
     calendar_sync_account_oauth,
+    calendar_sync_account_schedule,
     calendar_sync_binding,
     calendar_sync_credential,
     res_config_settings,

@@ -1,6 +1,5 @@
 import json
 import logging
-import threading
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
@@ -372,28 +371,6 @@ class CalendarSyncAccount(models.Model):
     # ------------------------------------------------------------------
     # sync: remote -> Odoo
     # ------------------------------------------------------------------
-    @api.model
-    def _cron_sync(self, limit=None):
-        """Scheduled action: sync every subscribed account; one failure never stops the others."""
-        if not self._sync_enabled():
-            return
-        accounts = self.search([("state", "in", ("subscribed", "synced", "syncing", "error"))], limit=limit)
-        for account in accounts:
-            if account.needs_reauth:
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    account._sync(raise_errors=False)
-                    account.binding_ids._push_pending()
-            except Exception:
-                # a bug must not stop the other accounts; it is logged with its traceback
-                _logger.exception("Calendar account %s failed to sync", account.id)
-                account.write(
-                    {"state": "error", "last_error": _("The synchronisation failed unexpectedly; see the server log.")}
-                )
-            if not getattr(threading.current_thread(), "testing", False):
-                self.env.cr.commit()
-
     def _sync(self, raise_errors=True, full=False):
         """Sync this account; returns the plan summary (or None on error)."""
         self.ensure_one()

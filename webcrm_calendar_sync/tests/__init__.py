@@ -1,6 +1,7 @@
 from . import (
     test_account_guards,
     test_busy_access,
+    test_cron_schedule,
     test_exchange,
     test_google,
     test_microsoft,

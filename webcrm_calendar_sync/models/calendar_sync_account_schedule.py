@@ -1,0 +1,194 @@
+"""The scheduled sync: a fair, resumable pass that any number of cron workers share.
+
+Each call of ``_cron_sync`` takes the accounts that are due, the longest-waiting
+first, one at a time under a row lock (``FOR NO KEY UPDATE SKIP LOCKED``): an account
+another worker (or a user's *Synchronise*) holds is skipped, never synced twice at
+once. Every account is synced in its own transaction, committed on its own, within a
+time budget below the cron's time limit; the call then reports
+``ir.cron._notify_progress`` so Odoo's cron runner calls again while accounts remain.
+An account that fails backs off exponentially (``next_sync_date``), so a dead server
+costs its timeout once per back-off period and never delays the others.
+"""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+from time import monotonic
+
+from odoo import _, api, fields, models
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+from odoo.tools import SQL, config
+
+_logger = logging.getLogger(__name__)
+
+SYNCABLE_STATES = ("subscribed", "synced", "syncing", "error")
+DEFAULT_INTERVAL_MINUTES = 10
+DEFAULT_BACKOFF_MAX_MINUTES = 60
+DEFAULT_CRON_LIMIT = 120  # seconds: Odoo's default limit_time_real
+BUDGET_SHARE = 0.6  # of the cron time limit
+DEFAULT_BATCH_SIZE = 1000  # accounts per call at most
+# an account synced at t is due again at t + SPACING x the scheduled action's interval:
+# a little less than the interval, so that the next run takes it even when this one
+# reached it late in its pass
+SPACING = 0.8
+
+
+class CalendarSyncAccount(models.Model):
+    _inherit = "calendar.sync.account"
+
+    next_sync_date = fields.Datetime(
+        "Next try at",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="When the scheduled action syncs this calendar again (empty: at its next run). After failures "
+        "it waits longer each time (1, 2, 4 ... minutes, up to an hour).",
+    )
+    sync_failures = fields.Integer(
+        "Failed attempts in a row", readonly=True, copy=False, help="Reset by the next successful sync."
+    )
+
+    # ------------------------------------------------------------------
+    # the scheduled action
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_sync(self, limit=None):
+        """Scheduled action: sync the due accounts, one transaction each, within a time budget.
+
+        Returns the number of accounts synced by this call. Progress goes to
+        ``ir.cron._notify_progress``; Odoo's runner calls again while some remain.
+        """
+        if not self._sync_enabled():
+            return 0
+        testing = getattr(threading.current_thread(), "testing", False)
+        deadline = self._cron_deadline()
+        limit = limit or int(self._param("cron_batch_size", DEFAULT_BATCH_SIZE) or DEFAULT_BATCH_SIZE)
+        spacing = timedelta(seconds=self._cron_interval_seconds() * SPACING)
+        done, seen = 0, set()
+        while done < limit and (not done or monotonic() < deadline):
+            row = self._cron_lock_next_due()
+            if not row:
+                break
+            account_id, has_pending = row
+            if account_id in seen:  # its next date did not move: never loop on it
+                _logger.warning("Calendar account %s came back in the same run; stopping this run.", account_id)
+                break
+            seen.add(account_id)
+            # a record of its own: reading it never prefetches the other accounts' data
+            self.browse(account_id)._cron_sync_one(has_pending, spacing)
+            done += 1
+            if testing:
+                self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
+            else:
+                self.env.cr.commit()  # the account, its bookkeeping and its lock end here
+        remaining = self._cron_count_due() if done else 0
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    def _cron_sync_one(self, has_pending, spacing):
+        """Sync this (locked) account and its waiting writes; schedule its next sync."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._sync(raise_errors=False)
+                if has_pending:
+                    # only this account's waiting writes, found by a targeted search
+                    pending = self.env["calendar.sync.binding"].search(
+                        [("account_id", "=", self.id), ("state", "in", ("to_push", "to_delete"))]
+                    )
+                    pending._push_pending()
+        except Exception:
+            # a bug must not stop the other accounts; it is logged with its traceback
+            _logger.exception("Calendar account %s failed to sync", self.id)
+            self.write(
+                {"state": "error", "last_error": _("The synchronisation failed unexpectedly; see the server log.")}
+            )
+            self._schedule_retry()
+            return
+        if self.state != "error":
+            self.next_sync_date = fields.Datetime.now() + spacing
+
+    def _cron_due_sql(self):
+        # what the ORM still holds in memory goes to the database first (nothing, after a commit)
+        self.flush_model(["active", "state", "needs_reauth", "next_sync_date"])
+        self.env["calendar.sync.binding"].flush_model(["account_id", "state"])
+        return SQL(
+            """a.active AND a.state IN %s AND a.needs_reauth IS NOT TRUE
+               AND (a.next_sync_date IS NULL OR a.next_sync_date <= %s)""",
+            SYNCABLE_STATES,
+            fields.Datetime.now(),
+        )
+
+    def _cron_lock_next_due(self):
+        """(id, has waiting writes) of the longest-waiting due account nobody holds, locked; or None."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT a.id, EXISTS(SELECT 1 FROM calendar_sync_binding b
+                                       WHERE b.account_id = a.id AND b.state IN ('to_push', 'to_delete'))
+                     FROM calendar_sync_account a
+                    WHERE %s
+                 ORDER BY a.next_sync_date NULLS FIRST, a.id
+                    LIMIT 1
+                      FOR NO KEY UPDATE OF a SKIP LOCKED""",
+                self._cron_due_sql(),
+            )
+        )
+        return self.env.cr.fetchone()
+
+    def _cron_count_due(self):
+        self.env.cr.execute(SQL("SELECT count(*) FROM calendar_sync_account a WHERE %s", self._cron_due_sql()))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _cron_deadline(self):
+        """monotonic() past which a call takes no further account.
+
+        The budget is ``webcrm_calendar_sync.cron_time_budget`` seconds, or 60 % of the
+        cron time limit (``limit_time_real_cron``, else ``limit_time_real``, else 120 s).
+        Odoo's limit covers the whole run of the cron worker, in which the runner may call
+        this method up to ten times: when the thread's start is known (threaded server) the
+        budget counts from it, otherwise each call gets a tenth of it.
+        """
+        budget = float(self._param("cron_time_budget", 0) or 0)
+        if budget <= 0:
+            limit = config.get("limit_time_real_cron")
+            if limit is None or limit < 0:
+                limit = config.get("limit_time_real")
+            budget = (limit if limit and limit > 0 else DEFAULT_CRON_LIMIT) * BUDGET_SHARE
+        started = getattr(threading.current_thread(), "start_time", None)
+        if started:
+            return monotonic() + (started + budget - time.time())
+        return monotonic() + budget / MAX_BATCH_PER_CRON_JOB
+
+    @api.model
+    def _cron_interval_seconds(self):
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+        if not cron:
+            return DEFAULT_INTERVAL_MINUTES * 60
+        unit = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "months": 2592000}
+        return max(cron.sudo().interval_number, 1) * unit.get(cron.sudo().interval_type, 60)
+
+    # ------------------------------------------------------------------
+    # back-off
+    # ------------------------------------------------------------------
+    def _schedule_retry(self):
+        """After a failure: wait 1, 2, 4 ... minutes (up to the configured maximum) before the next try."""
+        cap = int(self._param("backoff_max_minutes", DEFAULT_BACKOFF_MAX_MINUTES) or DEFAULT_BACKOFF_MAX_MINUTES)
+        now = fields.Datetime.now()
+        for account in self:
+            failures = account.sync_failures + 1
+            delay = min(2 ** min(failures - 1, 20), cap)
+            account.write({"sync_failures": failures, "next_sync_date": now + timedelta(minutes=delay)})
+
+    def _record_error(self, exc):
+        result = super()._record_error(exc)
+        self._schedule_retry()
+        return result
+
+    def _sync_with(self, provider, full=False):
+        summary = super()._sync_with(provider, full=full)
+        if self.sync_failures:  # back to the regular rhythm
+            spacing = timedelta(seconds=self._cron_interval_seconds() * SPACING)
+            self.write({"sync_failures": 0, "next_sync_date": fields.Datetime.now() + spacing})
+        return summary

@@ -1,0 +1,239 @@
+"""The scheduled pass: fair order, bounded batches, progress, back-off, row locks shared by workers."""
+
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import new_test_user
+from odoo.tools import config
+
+from ..engine import errors
+from ..engine.testing.memory import MemoryCalendar, MemoryProvider
+from .common import UTC, CalendarSyncCase
+
+CLOCK = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_schedule.monotonic"
+
+
+class TestCronSchedule(CalendarSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Account = cls.env["calendar.sync.account"]
+        # accounts of other tests' data are not due in these tests
+        Account.search([]).write({"next_sync_date": datetime(2999, 1, 1)})
+        cls.users = [
+            new_test_user(cls.env, f"cron{i}", email=f"cron{i}@example.com", name=f"Cron {i}") for i in range(4)
+        ]
+        cls.accounts = Account.browse([cls.make_account(user).id for user in cls.users])
+
+    def setUp(self):
+        super().setUp()
+        for account in self.accounts:
+            self.calendars[account.id].put(self.remote(f"Meeting of {account.email}"))
+        self.patch_window(self._window())
+        self.progress = []
+        patcher = patch.object(
+            type(self.env["ir.cron"]),
+            "_notify_progress",
+            lambda cron, done, remaining, deactivate=False: self.progress.append((done, remaining)),
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    @staticmethod
+    def _window():
+        from ..engine.events import Window
+
+        return Window.around(datetime(2026, 12, 1, tzinfo=UTC), 60, 365)
+
+    def cron(self, limit=None):
+        with self.memory_providers():
+            done = self.env["calendar.sync.account"]._cron_sync(limit=limit)
+        synced = [self.calendars_by_provider(p) for p in self.providers]
+        return done, synced
+
+    def calendars_by_provider(self, provider):
+        return next(a for a in self.accounts if self.calendars.get(a.id) is provider.calendar)
+
+    def test_longest_waiting_first_in_bounded_batches_with_progress(self):
+        now = fields.Datetime.now()
+        a0, a1, a2, a3 = self.accounts
+        a0.next_sync_date = now - timedelta(minutes=1)
+        a1.next_sync_date = False  # never synced: first of all
+        a2.next_sync_date = now - timedelta(minutes=30)
+        a3.next_sync_date = now + timedelta(minutes=5)  # not due
+        done, synced = self.cron(limit=2)
+        self.assertEqual(done, 2)
+        self.assertEqual(synced, [a1, a2])
+        self.assertEqual(self.progress, [(2, 1)])  # one more is due: Odoo's runner calls again
+        done, synced = self.cron(limit=2)
+        self.assertEqual(synced, [a0])
+        self.assertEqual(self.progress[-1], (1, 0))
+        # synced accounts wait for the next run: a new call finds nothing to do
+        done, synced = self.cron()
+        self.assertEqual((done, synced), (0, []))
+        self.assertEqual(self.progress[-1], (0, 0))
+        for account in (a0, a1, a2):
+            self.assertEqual(account.state, "synced")
+            self.assertGreater(account.next_sync_date, now + timedelta(minutes=5))
+            self.assertLessEqual(account.next_sync_date, now + timedelta(minutes=11))
+        self.assertEqual(len(self.env["calendar.event"].search([("name", "like", "Meeting of cron")])), 3)
+
+    def test_failing_account_backs_off_and_never_delays_the_others(self):
+        a0, a1, a2, a3 = self.accounts
+        real = MemoryProvider.list_changes
+        dead = self.calendars[a0.id]
+        calls = []
+
+        def list_changes(provider, state, window):
+            if provider.calendar is dead:
+                calls.append(1)
+                raise errors.Unavailable()
+            return real(provider, state, window)
+
+        waits = []
+        with patch.object(MemoryProvider, "list_changes", list_changes):
+            for attempt in range(8):
+                start = fields.Datetime.now()
+                done, synced = self.cron()
+                if attempt == 0:
+                    self.assertEqual(done, 4)  # the failing one did not stop the others
+                    self.assertEqual(set(synced), set(self.accounts))
+                self.assertEqual(a0.state, "error")
+                self.assertEqual(a0.sync_failures, attempt + 1)
+                waits.append(round((a0.next_sync_date - start).total_seconds() / 60))
+                # a new run before the back-off ends does not try it again
+                before = len(calls)
+                self.cron()
+                self.assertEqual(len(calls), before)
+                # let the back-off (and the others' interval) pass
+                self.accounts.write({"next_sync_date": fields.Datetime.now() - timedelta(seconds=1)})
+        self.assertEqual(waits, [1, 2, 4, 8, 16, 32, 60, 60])
+        self.assertTrue(all(a.state == "synced" for a in (a1, a2, a3)))
+        # the server answers again: the next run syncs it and the back-off is forgotten
+        self.cron()
+        self.assertEqual(a0.state, "synced")
+        self.assertEqual(a0.sync_failures, 0)
+        self.assertFalse(a0.last_error)
+
+    def test_revoked_access_is_not_retried_until_subscribed_again(self):
+        a0 = self.accounts[0]
+        real = MemoryProvider.list_changes
+
+        def list_changes(provider, state, window):
+            if provider.calendar is self.calendars[a0.id]:
+                raise errors.AuthRevoked()
+            return real(provider, state, window)
+
+        with patch.object(MemoryProvider, "list_changes", list_changes):
+            self.cron()
+            self.assertTrue(a0.needs_reauth)
+            self.accounts.write({"next_sync_date": fields.Datetime.now() - timedelta(seconds=1)})
+            done, synced = self.cron()
+        self.assertNotIn(a0, synced)
+        self.assertEqual(done, 3)
+
+    def test_bug_in_one_account_is_logged_and_backs_off(self):
+        a0 = self.accounts[0]
+        real = MemoryProvider.list_changes
+
+        def list_changes(provider, state, window):
+            if provider.calendar is self.calendars[a0.id]:
+                raise ZeroDivisionError
+            return real(provider, state, window)
+
+        with (
+            patch.object(MemoryProvider, "list_changes", list_changes),
+            self.assertLogs("odoo.addons.webcrm_calendar_sync", "ERROR"),
+        ):
+            done, _synced = self.cron()
+        self.assertEqual(done, 4)
+        self.assertEqual(a0.state, "error")
+        self.assertEqual(a0.sync_failures, 1)
+        self.assertIn("server log", a0.last_error)
+
+    def test_waiting_writes_of_the_account_are_pushed(self):
+        a0 = self.accounts[0]
+        self.cron()
+        event = self.env["calendar.event"].search([("name", "=", f"Meeting of {a0.email}")])
+        binding = event.sync_binding_ids
+        binding.write({"state": "to_push", "local_changed": True})
+        event.with_context(calendar_sync_from_remote=True).name = "Renamed in Odoo"
+        a0.next_sync_date = fields.Datetime.now() - timedelta(seconds=1)
+        done, synced = self.cron()
+        self.assertEqual(synced, [a0, a0])  # one provider for the sync, one for the waiting write
+        self.assertEqual(binding.state, "synced")
+        remote = self.calendars[a0.id].events[binding.external_id]
+        self.assertEqual(remote.summary, "Renamed in Odoo")
+
+    def test_deadline_follows_the_cron_time_limit(self):
+        Account = self.env["calendar.sync.account"]
+        limits = {"limit_time_real_cron": 50, "limit_time_real": 120}
+        with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
+            # no thread start known: a tenth of 60 % of the limit per call
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 3.0)
+        limits = {"limit_time_real_cron": -1, "limit_time_real": 200}
+        with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 12.0)
+        self.env["ir.config_parameter"].set_param("webcrm_calendar_sync.cron_time_budget", "30")
+        with patch(CLOCK, return_value=1000.0):
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 3.0)
+
+    def test_time_budget_stops_the_call_after_an_account(self):
+        clock = iter(range(0, 1000, 10))
+        Account = type(self.env["calendar.sync.account"])
+        with patch.object(Account, "_cron_deadline", lambda self: 15), patch(CLOCK, lambda: next(clock)):
+            done, _synced = self.cron()
+        # the first account always; then the clock reads 0 and 10 (< 15): two more; at 20 it stops
+        self.assertEqual(done, 3)
+        self.assertEqual(self.progress[-1], (3, 1))
+
+
+class TestCronWorkers(CalendarSyncCase):
+    """Two cron workers on their own cursors share a pass: each account is taken by one only."""
+
+    def test_workers_share_the_due_accounts_through_row_locks(self):
+        registry = self.registry
+        ctx = {"tracking_disable": True, "mail_create_nolog": True}
+        # committed accounts (other cursors only see committed rows); removed at the end
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, ctx)
+            admin = env.ref("base.user_admin")
+            ids = (
+                env["calendar.sync.account"]
+                .create([{"user_id": admin.id, "email": f"worker{i}@example.com", "state": "synced"} for i in range(5)])
+                .ids
+            )
+        self.addCleanup(self._drop_accounts, ids)
+        synced_by = {}
+
+        def build(account):
+            synced_by.setdefault(account.env.cr, []).append(account.id)
+            return MemoryProvider(MemoryCalendar(account.email))
+
+        Account = type(self.env["calendar.sync.account"])
+        with (
+            patch.object(Account, "_get_provider", build),
+            patch.object(Account, "_sync_enabled", lambda self: True),
+            registry.cursor() as holder,
+            registry.cursor() as first,
+            registry.cursor() as second,
+        ):
+            for cr in (first, second):
+                cr.execute("SET lock_timeout = '5s'")  # a wait on a row lock fails the test, never hangs it
+            # a user's manual sync (or a third worker) holds the longest-waiting account
+            holder.execute("SELECT id FROM calendar_sync_account WHERE id = %s FOR NO KEY UPDATE", [ids[0]])
+            # worker 1 takes two accounts and keeps them locked (tests do not commit)
+            done_first = api.Environment(first, SUPERUSER_ID, {})["calendar.sync.account"]._cron_sync(limit=2)
+            # worker 2, meanwhile, takes what nobody holds
+            done_second = api.Environment(second, SUPERUSER_ID, {})["calendar.sync.account"]._cron_sync()
+            first.rollback()
+            second.rollback()
+            holder.rollback()
+        self.assertEqual((done_first, done_second), (2, 2))
+        self.assertEqual(synced_by[first], ids[1:3])
+        self.assertEqual(synced_by[second], ids[3:5])
+
+    def _drop_accounts(self, ids):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["calendar.sync.account"].browse(ids).unlink()
