@@ -29,8 +29,9 @@ class CalendarSyncAccount(models.Model):
             server_build=self.ews_server_build or None,
             # a private CA bundle for a server whose certificate a company CA issued
             verify=self._param("exchange_ca_bundle") or True,
-            timeout=20,
-            max_wait=20,
+            # short and configurable: a server that never answers costs this once per back-off
+            timeout=self._request_timeout(),
+            max_wait=self._request_timeout(),
         )
 
     def _subscribe_exchange(self):

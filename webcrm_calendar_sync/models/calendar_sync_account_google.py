@@ -79,5 +79,6 @@ class CalendarSyncAccount(models.Model):
             client_secret=conf["client_secret"],
             token_uri=conf["token_uri"],
             api_endpoint=conf["api_endpoint"],
+            timeout=self._request_timeout(),
             on_credentials_changed=self._store_refreshed_credentials,
         )

@@ -80,5 +80,6 @@ class CalendarSyncAccount(models.Model):
             authority=conf["authority"],
             graph_endpoint=conf["graph_endpoint"],
             verify=conf["verify"],
+            timeout=self._request_timeout(),
             on_credentials_changed=self._store_refreshed_credentials,
         )

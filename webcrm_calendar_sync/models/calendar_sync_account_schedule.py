@@ -17,7 +17,6 @@ from datetime import timedelta
 from time import monotonic
 
 from odoo import _, api, fields, models
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 from odoo.tools import SQL, config
 
 _logger = logging.getLogger(__name__)
@@ -32,6 +31,11 @@ DEFAULT_BATCH_SIZE = 1000  # accounts per call at most
 # a little less than the interval, so that the next run takes it even when this one
 # reached it late in its pass
 SPACING = 0.8
+DEFAULT_REQUEST_TIMEOUT = 20  # seconds
+# the cron runner calls again at once while work remains: a call within RUN_GAP seconds of
+# the previous one of the same thread is part of the same run (and of its time limit)
+RUN_GAP = 5
+_RUNS = {}  # (thread id, database) -> (time the run started, time its last call ended)
 
 
 class CalendarSyncAccount(models.Model):
@@ -65,8 +69,9 @@ class CalendarSyncAccount(models.Model):
         deadline = self._cron_deadline()
         limit = limit or int(self._param("cron_batch_size", DEFAULT_BATCH_SIZE) or DEFAULT_BATCH_SIZE)
         spacing = timedelta(seconds=self._cron_interval_seconds() * SPACING)
+        reserve = self._request_timeout()  # the most one account may take (its requests' timeout)
         done, seen = 0, set()
-        while done < limit and (not done or monotonic() < deadline):
+        while done < limit and deadline - monotonic() > reserve:
             row = self._cron_lock_next_due()
             if not row:
                 break
@@ -82,7 +87,14 @@ class CalendarSyncAccount(models.Model):
                 self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
             else:
                 self.env.cr.commit()  # the account, its bookkeeping and its lock end here
-        remaining = self._cron_count_due() if done else 0
+        _RUNS[self._cron_run_key()] = (self._cron_run_started(), time.time())
+        remaining = self._cron_count_due()
+        if remaining and not done:
+            # the run's time is spent: Odoo's runner takes a call without progress for "all
+            # done", so ask for a new run now (a fresh time limit) rather than in an interval
+            cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
@@ -146,9 +158,8 @@ class CalendarSyncAccount(models.Model):
 
         The budget is ``webcrm_calendar_sync.cron_time_budget`` seconds, or 60 % of the
         cron time limit (``limit_time_real_cron``, else ``limit_time_real``, else 120 s).
-        Odoo's limit covers the whole run of the cron worker, in which the runner may call
-        this method up to ten times: when the thread's start is known (threaded server) the
-        budget counts from it, otherwise each call gets a tenth of it.
+        Odoo's limit covers the whole run of a cron worker, in which the runner calls this
+        method up to ten times in a row: the budget counts from the start of that run.
         """
         budget = float(self._param("cron_time_budget", 0) or 0)
         if budget <= 0:
@@ -156,10 +167,31 @@ class CalendarSyncAccount(models.Model):
             if limit is None or limit < 0:
                 limit = config.get("limit_time_real")
             budget = (limit if limit and limit > 0 else DEFAULT_CRON_LIMIT) * BUDGET_SHARE
+        return monotonic() + (self._cron_run_started() + budget - time.time())
+
+    def _cron_run_key(self):
+        return (threading.get_ident(), self.env.cr.dbname)
+
+    def _cron_run_started(self):
+        """time.time() at which the current run of the cron worker started.
+
+        The threaded server records it on the thread; otherwise (prefork workers) a call
+        that follows this thread's previous call within seconds belongs to the same run.
+        """
         started = getattr(threading.current_thread(), "start_time", None)
         if started:
-            return monotonic() + (started + budget - time.time())
-        return monotonic() + budget / MAX_BATCH_PER_CRON_JOB
+            return started
+        now = time.time()
+        started, last_end = _RUNS.get(self._cron_run_key(), (None, 0))
+        if started is None or now - last_end > RUN_GAP:
+            started = now
+            _RUNS[self._cron_run_key()] = (started, now)
+        return started
+
+    @api.model
+    def _request_timeout(self):
+        """Seconds a calendar service may take to answer one request (``webcrm_calendar_sync.request_timeout``)."""
+        return float(self._param("request_timeout", DEFAULT_REQUEST_TIMEOUT) or DEFAULT_REQUEST_TIMEOUT)
 
     @api.model
     def _cron_interval_seconds(self):

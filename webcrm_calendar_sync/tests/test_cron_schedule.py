@@ -1,6 +1,9 @@
 """The scheduled pass: fair order, bounded batches, progress, back-off, row locks shared by workers."""
 
+import threading
+import time
 from datetime import datetime, timedelta
+from time import monotonic
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
@@ -12,6 +15,7 @@ from ..engine.testing.memory import MemoryCalendar, MemoryProvider
 from .common import UTC, CalendarSyncCase
 
 CLOCK = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_schedule.monotonic"
+CRON = "webcrm_calendar_sync.ir_cron_calendar_sync"
 
 
 class TestCronSchedule(CalendarSyncCase):
@@ -170,23 +174,37 @@ class TestCronSchedule(CalendarSyncCase):
         Account = self.env["calendar.sync.account"]
         limits = {"limit_time_real_cron": 50, "limit_time_real": 120}
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
-            # no thread start known: a tenth of 60 % of the limit per call
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 3.0)
+            # 60 % of the cron limit, counted from the start of the run
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 30.0, delta=0.5)
         limits = {"limit_time_real_cron": -1, "limit_time_real": 200}
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 12.0)
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 120.0, delta=0.5)
         self.env["ir.config_parameter"].set_param("webcrm_calendar_sync.cron_time_budget", "30")
-        with patch(CLOCK, return_value=1000.0):
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 3.0)
+        # the threaded server records when the run started: what is spent is spent
+        thread = threading.current_thread()
+        with patch.object(thread, "start_time", time.time() - 25, create=True), patch(CLOCK, return_value=1000.0):
+            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 5.0, delta=0.5)
 
-    def test_time_budget_stops_the_call_after_an_account(self):
+    def test_time_budget_stops_the_call_before_an_account_could_overrun_it(self):
+        self.env["ir.config_parameter"].set_param("webcrm_calendar_sync.request_timeout", "6")
         clock = iter(range(0, 1000, 10))
         Account = type(self.env["calendar.sync.account"])
-        with patch.object(Account, "_cron_deadline", lambda self: 15), patch(CLOCK, lambda: next(clock)):
+        with patch.object(Account, "_cron_deadline", lambda self: 25), patch(CLOCK, lambda: next(clock)):
             done, _synced = self.cron()
-        # the first account always; then the clock reads 0 and 10 (< 15): two more; at 20 it stops
-        self.assertEqual(done, 3)
-        self.assertEqual(self.progress[-1], (3, 1))
+        # at 0 and 10 an account fits (25 - t > 6); at 20 one could end past the deadline: stop
+        self.assertEqual(done, 2)
+        self.assertEqual(self.progress[-1], (2, 2))
+        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(CRON).id)])
+        self.assertFalse(trigger)  # progress was made: Odoo's runner calls again by itself
+
+    def test_spent_run_asks_for_a_new_run(self):
+        Account = type(self.env["calendar.sync.account"])
+        with patch.object(Account, "_cron_deadline", lambda self: monotonic() + 1):
+            done, _synced = self.cron()
+        self.assertEqual(done, 0)
+        self.assertEqual(self.progress[-1], (0, 4))
+        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(CRON).id)])
+        self.assertTrue(trigger)
 
 
 class TestCronWorkers(CalendarSyncCase):
