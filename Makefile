@@ -1,8 +1,9 @@
 PYTHON ?= python3
 PROVIDER ?= google
 EVENTS ?= 1000
+ACCOUNTS ?= 1000
 
-.PHONY: setup test lint format bench demo
+.PHONY: setup test lint format bench bench-scale demo
 
 setup:
 	bash scripts/setup.sh
@@ -20,6 +21,9 @@ format:
 
 bench:
 	$(PYTHON) bench/run.py --provider $(PROVIDER) --events $(EVENTS)
+
+bench-scale:
+	$(PYTHON) bench/scale.py --accounts $(ACCOUNTS)
 
 demo:
 	bash scripts/demo.sh

@@ -5,6 +5,8 @@ import urllib.parse
 
 import requests
 
+from odoo import fields
+
 from ..engine.events import Window
 from ..engine.testing.fake_graph import FakeGraph
 from .common import CalendarSyncCase
@@ -182,7 +184,10 @@ class TestMicrosoft(CalendarSyncCase):
         self.assertFalse(account.needs_reauth)
         self.assertIn("will try again", account.last_error)
         self.assertEqual(account.sudo().sync_state, delta)  # kept
+        self.assertEqual(account.sync_failures, 1)  # the scheduled sync waits a minute before trying again
+        self.assertGreater(account.next_sync_date, fields.Datetime.now())
         self.server.faults.clear()
+        account.next_sync_date = fields.Datetime.now() - dt.timedelta(seconds=1)  # the minute has passed
         self.server.add_event("alice@example.com", mbody("After", NOW + dt.timedelta(days=2)))
         before = self.server.requests
         self.env["calendar.sync.account"]._cron_sync()
