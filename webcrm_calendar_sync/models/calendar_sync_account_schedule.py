@@ -75,13 +75,13 @@ class CalendarSyncAccount(models.Model):
             row = self._cron_lock_next_due()
             if not row:
                 break
-            account_id, has_pending = row
+            account_id = row[0]
             if account_id in seen:  # its next date did not move: never loop on it
                 _logger.warning("Calendar account %s came back in the same run; stopping this run.", account_id)
                 break
             seen.add(account_id)
             # a record of its own: reading it never prefetches the other accounts' data
-            self.browse(account_id)._cron_sync_one(has_pending, spacing)
+            self.browse(account_id)._cron_sync_one(spacing)
             done += 1
             if testing:
                 self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
@@ -98,18 +98,12 @@ class CalendarSyncAccount(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
-    def _cron_sync_one(self, has_pending, spacing):
-        """Sync this (locked) account and its waiting writes; schedule its next sync."""
+    def _cron_sync_one(self, spacing):
+        """Sync this (locked) account; schedule its next sync. (Waiting writes are the push job's.)"""
         self.ensure_one()
         try:
             with self.env.cr.savepoint():
                 self._sync(raise_errors=False)
-                if has_pending:
-                    # only this account's waiting writes, found by a targeted search
-                    pending = self.env["calendar.sync.binding"].search(
-                        [("account_id", "=", self.id), ("state", "in", ("to_push", "to_delete"))]
-                    )
-                    pending._push_pending()
         except Exception:
             # a bug must not stop the other accounts; it is logged with its traceback
             _logger.exception("Calendar account %s failed to sync", self.id)
@@ -124,7 +118,6 @@ class CalendarSyncAccount(models.Model):
     def _cron_due_sql(self):
         # what the ORM still holds in memory goes to the database first (nothing, after a commit)
         self.flush_model(["active", "state", "needs_reauth", "next_sync_date"])
-        self.env["calendar.sync.binding"].flush_model(["account_id", "state"])
         return SQL(
             """a.active AND a.state IN %s AND a.needs_reauth IS NOT TRUE
                AND (a.next_sync_date IS NULL OR a.next_sync_date <= %s)""",
@@ -133,11 +126,10 @@ class CalendarSyncAccount(models.Model):
         )
 
     def _cron_lock_next_due(self):
-        """(id, has waiting writes) of the longest-waiting due account nobody holds, locked; or None."""
+        """(id,) of the longest-waiting due account nobody holds, now locked; or None."""
         self.env.cr.execute(
             SQL(
-                """SELECT a.id, EXISTS(SELECT 1 FROM calendar_sync_binding b
-                                       WHERE b.account_id = a.id AND b.state IN ('to_push', 'to_delete'))
+                """SELECT a.id
                      FROM calendar_sync_account a
                     WHERE %s
                  ORDER BY a.next_sync_date NULLS FIRST, a.id

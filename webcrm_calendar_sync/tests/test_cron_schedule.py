@@ -156,20 +156,6 @@ class TestCronSchedule(CalendarSyncCase):
         self.assertEqual(a0.sync_failures, 1)
         self.assertIn("server log", a0.last_error)
 
-    def test_waiting_writes_of_the_account_are_pushed(self):
-        a0 = self.accounts[0]
-        self.cron()
-        event = self.env["calendar.event"].search([("name", "=", f"Meeting of {a0.email}")])
-        binding = event.sync_binding_ids
-        binding.write({"state": "to_push", "local_changed": True})
-        event.with_context(calendar_sync_from_remote=True).name = "Renamed in Odoo"
-        a0.next_sync_date = fields.Datetime.now() - timedelta(seconds=1)
-        done, synced = self.cron()
-        self.assertEqual(synced, [a0, a0])  # one provider for the sync, one for the waiting write
-        self.assertEqual(binding.state, "synced")
-        remote = self.calendars[a0.id].events[binding.external_id]
-        self.assertEqual(remote.summary, "Renamed in Odoo")
-
     def test_deadline_follows_the_cron_time_limit(self):
         Account = self.env["calendar.sync.account"]
         limits = {"limit_time_real_cron": 50, "limit_time_real": 120}
