@@ -45,6 +45,21 @@ fi
 # pip may have pulled a urllib3 2.x through a dependency; Odoo 18 needs 1.x
 "$PYTHON" -m pip install -q 'urllib3<2'
 
+# The UI tours (HttpCase) run in headless Chromium; Odoo looks for google-chrome,
+# chromium or chromium-browser on the PATH.
+if command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 \
+    || command -v chromium-browser >/dev/null 2>&1; then
+    say "Chromium (for the UI tours) is installed"
+elif command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's chromium and chromium-driver (for the UI tours)"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
+else
+    echo "[setup] Chromium is missing and apt-get is not available: install chromium for the UI tours." >&2
+    exit 1
+fi
+
 if pg_ok; then
     say "PostgreSQL answers on $PGHOST:$PGPORT"
 else

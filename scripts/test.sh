@@ -11,6 +11,10 @@ fail() { printf '[test] %s\n' "$*" >&2; exit 2; }
 odoo_ok || fail "Odoo 18 is not importable by $PYTHON: run scripts/setup.sh (it installs Odoo 18 from Odoo's public source)."
 pg_ok || fail "PostgreSQL does not answer on $PGHOST:$PGPORT: run scripts/setup.sh (it starts the local cluster) or set PGHOST/PGPORT/PGUSER."
 "$PYTHON" -c "import pytest_odoo" 2>/dev/null || fail "pytest-odoo is not installed: run scripts/setup.sh."
+# the UI tours (HttpCase) need headless Chromium: Odoo would skip them without it
+command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+    || fail "Chromium is not installed (the UI tours run in it): run scripts/setup.sh."
+"$PYTHON" -c "import websocket" 2>/dev/null || fail "websocket-client is not installed (the UI tours need it): run scripts/setup.sh."
 
 DB=${TEST_DB:-webcrm_test_$(date +%Y%m%d%H%M%S)_$$}
 WORK=$(mktemp -d)
@@ -54,7 +58,7 @@ fi
 grep -q "Module $ADDON loaded" "$WORK/install.log" || { tail -20 "$WORK/install.log" >&2; fail "$ADDON was not loaded"; }
 echo "[test] installed without error or warning"
 
-"$PYTHON" -m pytest tests "$ADDON/tests" --odoo-database="$DB" --odoo-config="$WORK/odoo.conf" \
+"$PYTHON" -m pytest tests "$ADDON/tests" --odoo-database="$DB" --odoo-config="$WORK/odoo.conf" --odoo-http \
     --junitxml="$WORK/junit.xml" -q "$@"
 status=$?
 if [ $status -eq 5 ]; then

@@ -20,6 +20,14 @@
         "views/res_config_settings_views.xml",
         "views/calendar_sync_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": [
+            "webcrm_calendar_sync/static/src/**/*",
+        ],
+        "web.assets_tests": [
+            "webcrm_calendar_sync/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

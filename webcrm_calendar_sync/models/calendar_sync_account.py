@@ -19,6 +19,7 @@ PROVIDERS = [
 PARAM_PREFIX = "webcrm_calendar_sync."
 DEFAULT_DAYS_BACK = 90
 DEFAULT_DAYS_AHEAD = 365
+DEFAULT_REFRESH_THRESHOLD = 60
 # Who owns an account: fixed for ordinary users, moved only by calendar-sync administrators.
 OWNER_FIELDS = ("user_id", "company_id")
 # Where an account's secret is sent: changing any of them drops the secret (see write()).
@@ -86,6 +87,14 @@ class CalendarSyncAccount(models.Model):
         copy=False,
     )
     last_sync_date = fields.Datetime("Last synced", readonly=True, copy=False)
+    sync_requested_date = fields.Datetime(
+        "Sync requested",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Set when the calendar view asked for a sync (page load or refresh button); the scheduled "
+        "action 'sync requested calendars' takes these accounts, oldest request first, and clears it.",
+    )
     last_full_sync_date = fields.Datetime("Last full sync", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     needs_reauth = fields.Boolean(
@@ -336,33 +345,124 @@ class CalendarSyncAccount(models.Model):
 
     @api.model
     def get_sync_status(self, refresh=False):
-        """What the calendar view shows at the top right (C1-C3, C7).
+        """What the calendar view shows in its control panel (C1-C3, C7).
 
-        With ``refresh`` the current user's calendars are synced first (the page
-        load and the refresh button call this). Errors are reported, not raised.
+        ``refresh``: ``"auto"`` (page load) queues a sync of the caller's calendars whose last
+        sync is older than the threshold in Settings; ``"now"`` (the refresh button) queues it
+        whatever the age. Nothing is synced inside this request: the sync runs in the scheduled
+        action ``ir_cron_calendar_sync_requested``, woken at once, one account at a time (several
+        tabs or reloads only set the same request again). Only the caller's own accounts are
+        read, and only for an internal user of the synced calendar.
         """
-        if not self._sync_enabled():
+        user = self.env.user
+        if (
+            not self._sync_enabled()
+            or not user._is_internal()
+            or not user.has_group("webcrm_calendar_sync.group_calendar_sync")
+        ):
             return {"enabled": False}
-        mine = self.search([("user_id", "=", self.env.uid), ("state", "not in", ("draft", "paused"))])
+        mine = self.search([("user_id", "=", user.id)])
+        active = mine.filtered(lambda a: a.state not in ("draft", "paused"))
         if refresh:
-            for account in mine:
-                account._sync(raise_errors=False)
-        dates = [d for d in mine.mapped("last_sync_date") if d]
+            due = active.filtered(lambda a: not a.needs_reauth and not a.sync_requested_date)
+            if refresh == "auto":
+                threshold = timedelta(seconds=self._refresh_threshold())
+                now = fields.Datetime.now()
+                due = due.filtered(lambda a: not a.last_sync_date or now - a.last_sync_date >= threshold)
+            due._request_sync()
+        labels = dict(self._fields["provider"]._description_selection(self.env))
+        accounts = [
+            {
+                "id": a.id,
+                "provider": a.provider,
+                "provider_name": labels.get(a.provider, a.provider),
+                "email": a.email or "",
+                "state": a.state,
+                "last_sync": fields.Datetime.to_string(a.last_sync_date) if a.last_sync_date else False,
+                "syncing": bool(a.sync_requested_date) or a.state == "syncing",
+                "error": a.last_error if a.state == "error" or a.needs_reauth else False,
+                "needs_reauth": a.needs_reauth,
+            }
+            for a in active
+        ]
+        dates = [a.last_sync_date for a in active if a.last_sync_date]
+        # sudo: the names of colleagues whose calendar is synced (no account detail leaves here)
         colleagues = (
             self.sudo()
-            .search(
-                [("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", self.env.uid)]
-            )
+            .search([("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", user.id)])
             .user_id
         )
         return {
             "enabled": True,
-            "subscribed": bool(mine),
+            "subscribed": bool(active),
+            "has_draft": bool(mine - active),
+            "accounts": accounts,
             "last_sync": fields.Datetime.to_string(min(dates)) if dates else False,
-            "errors": [a.last_error for a in mine if a.last_error],
-            "syncing": any(a.state == "syncing" for a in mine),
+            "syncing": any(a["syncing"] for a in accounts),
+            "errors": [a["error"] for a in accounts if a["error"]],
+            "user_email": user.email or "",
             "colleagues": [{"id": u.id, "partner_id": u.partner_id.id, "name": u.name} for u in colleagues],
         }
+
+    @api.model
+    def _refresh_threshold(self):
+        """Seconds after which opening the calendar queues a sync (Settings, default 60)."""
+        try:
+            return max(int(self._param("refresh_threshold", DEFAULT_REFRESH_THRESHOLD)), 0)
+        except (TypeError, ValueError):
+            return DEFAULT_REFRESH_THRESHOLD
+
+    def _request_sync(self):
+        """Queue a sync of these accounts and wake the scheduled action that runs it."""
+        todo = self.filtered(lambda a: not a.sync_requested_date)
+        if todo:
+            todo.write({"sync_requested_date": fields.Datetime.now()})
+        if self:
+            # sudo: users may not read scheduled actions; this only asks Odoo's cron runner to run it now
+            self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_requested").sudo()._trigger()
+
+    def _try_lock(self):
+        """Lock this account's row for this transaction; False when another one holds it."""
+        self.ensure_one()
+        self.env.cr.execute(
+            "SELECT id FROM calendar_sync_account WHERE id = %s FOR NO KEY UPDATE SKIP LOCKED", (self.id,)
+        )
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _cron_sync_requested(self, limit=10):
+        """Scheduled action: sync the accounts the calendar view asked for, oldest request first.
+
+        Each account is locked (``SKIP LOCKED``): one being synced by another worker is left for
+        it, so two syncs of one account never run at once. The request is cleared when done.
+        """
+        if not self._sync_enabled():
+            return
+        accounts = self.search([("sync_requested_date", "!=", False)], order="sync_requested_date, id", limit=limit)
+        testing = getattr(threading.current_thread(), "testing", False)
+        for account in accounts:
+            try:
+                with self.env.cr.savepoint():
+                    if not account._try_lock():
+                        continue
+                    if account.state not in ("draft", "paused") and not account.needs_reauth:
+                        account._sync(raise_errors=False)
+                    account.sync_requested_date = False
+            except Exception:
+                # a bug must not stop the other accounts; it is logged with its traceback
+                _logger.exception("Calendar account %s failed to sync", account.id)
+                account.write(
+                    {
+                        "state": "error",
+                        "sync_requested_date": False,
+                        "last_error": _("The synchronisation failed unexpectedly; see the server log."),
+                    }
+                )
+            if not testing:
+                self.env.cr.commit()
+        remaining = self.search_count([("sync_requested_date", "!=", False)])
+        if remaining:
+            self.env["ir.cron"]._notify_progress(done=len(accounts), remaining=remaining)
 
     def _check_enabled(self):
         if not self._sync_enabled():

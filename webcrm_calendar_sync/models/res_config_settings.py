@@ -15,6 +15,12 @@ class ResConfigSettings(models.TransientModel):
     calendar_sync_days_ahead = fields.Integer(
         "Days ahead", config_parameter="webcrm_calendar_sync.sync_days_ahead", default=365
     )
+    calendar_sync_refresh_threshold = fields.Integer(
+        "Sync on opening after (seconds)",
+        config_parameter="webcrm_calendar_sync.refresh_threshold",
+        default=60,
+        help="Opening the calendar queues a sync of the user's calendar when its last sync is older than this.",
+    )
     # Google
     calendar_sync_google_client_id = fields.Char(
         "Google client ID", config_parameter="webcrm_calendar_sync.google_client_id"

@@ -11,5 +11,7 @@ from . import (
     test_security,
     test_settings_partner,
     test_sync_apply,
+    test_sync_status,
     test_templates,
+    test_ui,
 )

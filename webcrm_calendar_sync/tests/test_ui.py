@@ -1,0 +1,133 @@
+"""Tours of the calendar UI in headless Chromium (HttpCase)."""
+
+import base64
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import ChromeBrowser
+
+from ..engine import errors as sync_errors
+from ..engine.events import Window
+from .common import CalendarSyncCase
+
+UTC = timezone.utc
+CALENDAR_URL = "/web#action=calendar.action_calendar_event"
+
+
+class CronRunner:
+    """Plays Odoo's cron runner in the test: when the requested-sync cron is triggered, it
+    consumes the trigger and runs the cron's method in its own (test) cursor, like a cron
+    worker would after the page's request committed."""
+
+    def __init__(self, case, before_run=None):
+        self.case = case
+        self.before_run = before_run
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="calendar-sync-test-cron", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self):
+        while not self._stop.wait(0.2):
+            with self.case.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cron = env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_requested")
+                triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+                if not triggers:
+                    continue
+                triggers.unlink()
+                if self.before_run:
+                    self.before_run(self.runs)
+                env["calendar.sync.account"]._cron_sync_requested()
+                self.runs += 1
+
+
+class CalendarUiCase(HttpCase, CalendarSyncCase):
+    def start_tour(self, url_path, tour_name, screenshot=None, **kwargs):
+        """With WEBCRM_SCREENSHOTS=<dir> set and ``screenshot`` given, keep a PNG of the page the
+        tour ended on (the README's pictures are taken this way)."""
+        target = os.environ.get("WEBCRM_SCREENSHOTS")
+        if not (target and screenshot):
+            return super().start_tour(url_path, tour_name, **kwargs)
+        stop = ChromeBrowser.stop
+
+        def capture_then_stop(browser):
+            try:
+                result = browser._websocket_send("Page.captureScreenshot", with_future=True).result(timeout=20)
+                os.makedirs(target, exist_ok=True)
+                with open(os.path.join(target, f"{screenshot}.png"), "wb") as png:
+                    png.write(base64.b64decode(result["data"]))
+            finally:
+                stop(browser)
+
+        with patch.object(ChromeBrowser, "stop", capture_then_stop):
+            return super().start_tour(url_path, tour_name, **kwargs)
+
+
+@tagged("post_install", "-at_install")
+class TestCalendarUi(CalendarUiCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.refresh_threshold", "60")
+
+    def setUp(self):
+        super().setUp()
+        now = datetime.now(UTC)
+        self.today_10 = now.replace(hour=10, minute=0, second=0, microsecond=0)
+        self.patch_window(Window.around(now, 30, 30))
+
+    def _meeting(self, summary, hour):
+        start = self.today_10.replace(hour=hour)
+        return self.remote(
+            summary,
+            start=start,
+            attendees=[self.attendee("alice@example.com", "accepted", "Alice")],
+            organizer_email="alice@example.com",
+        )
+
+    def test_status_mark_page_load_sync_and_refresh(self):
+        account = self.make_account(self.alice)
+        account.last_sync_date = fields.Datetime.now() - timedelta(minutes=10)
+        calendar = self.calendars[account.id]
+        calendar.put(self._meeting("Board review", 10))
+
+        def before_run(run):
+            if run == 1:  # the refresh button's sync finds one more meeting
+                calendar.put(self._meeting("Budget follow-up", 13))
+
+        with self.memory_providers(), CronRunner(self, before_run) as runner:
+            self.start_tour(
+                CALENDAR_URL, "webcrm_calendar_sync_status_tour", login="alice", screenshot="calendar_sync_mark"
+            )
+        self.assertEqual(runner.runs, 2, "one sync queued by the page load, one by the refresh button")
+        self.assertEqual(len(self.providers), 2, "each queued sync ran once")
+        self.assertFalse(account.sync_requested_date)
+        self.assertEqual(account.state, "synced")
+        events = self.env["calendar.event"].search([("name", "in", ("Board review", "Budget follow-up"))])
+        self.assertEqual(len(events), 2)
+
+    def test_status_mark_shows_error_with_link(self):
+        self.make_account(self.alice, state="error").write(
+            {
+                "last_error": sync_errors.AuthRevoked.user_message,
+                "needs_reauth": True,
+                "last_sync_date": fields.Datetime.now() - timedelta(hours=3),
+            }
+        )
+        self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_error_tour", login="alice")
+
+    def test_invitation_to_subscribe(self):
+        new_test_user(self.env, "dora", email="dora@example.com", name="Dora")
+        self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_invite_tour", login="dora", screenshot="account_setup")
