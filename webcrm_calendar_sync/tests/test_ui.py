@@ -19,34 +19,51 @@ CALENDAR_URL = "/web#action=calendar.action_calendar_event"
 
 
 class CronRunner:
-    """Plays Odoo's cron runner in the test: when the requested-sync cron is triggered, it
-    consumes the trigger and runs the cron's method in its own (test) cursor, like a cron
-    worker would after the page's request committed."""
+    """Plays Odoo's cron runner in the test: when a request triggers the requested-sync cron
+    (``ir.cron._trigger``), it runs the cron's method in its own test cursor, as a cron worker
+    would after the page's request committed. It touches the database only once woken by a
+    trigger, i.e. while the test waits for the browser."""
 
     def __init__(self, case, before_run=None):
         self.case = case
         self.before_run = before_run
         self.runs = 0
+        self._woken = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="calendar-sync-test-cron", daemon=True)
+        cron_id = case.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_requested").id
+        trigger = type(case.env["ir.cron"])._trigger
+        woken = self._woken
+
+        def spy(cron, at=None):
+            result = trigger(cron, at)
+            if cron_id in cron.ids:
+                woken.set()
+            return result
+
+        self._patch = patch.object(type(case.env["ir.cron"]), "_trigger", spy)
 
     def __enter__(self):
+        self._patch.start()
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
-        self._thread.join(10)
+        self._woken.set()
+        self._thread.join(30)
+        self._patch.stop()
 
     def _loop(self):
-        while not self._stop.wait(0.2):
+        while True:
+            self._woken.wait()
+            if self._stop.is_set():
+                return
+            self._woken.clear()
             with self.case.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 cron = env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_requested")
-                triggers = env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
-                if not triggers:
-                    continue
-                triggers.unlink()
+                env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
                 if self.before_run:
                     self.before_run(self.runs)
                 env["calendar.sync.account"]._cron_sync_requested()
