@@ -1,5 +1,6 @@
 import json
 import logging
+import threading
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
@@ -436,6 +437,8 @@ class CalendarSyncAccount(models.Model):
         Each account is locked (``SKIP LOCKED``): one being synced by another worker is left for
         it, so two syncs of one account never run at once. The request is cleared when done.
         """
+        from . import calendar_sync_account_schedule as schedule  # loaded after this module
+
         if not self._sync_enabled():
             return
         accounts = self.search([("sync_requested_date", "!=", False)], order="sync_requested_date, id", limit=limit)
@@ -447,6 +450,11 @@ class CalendarSyncAccount(models.Model):
                         continue
                     if account.state not in ("draft", "paused") and not account.needs_reauth:
                         account._sync(raise_errors=False)
+                        if account.state != "error":
+                            # just synced: the regular scheduled sync need not take it again at once
+                            account.next_sync_date = fields.Datetime.now() + timedelta(
+                                seconds=account._cron_interval_seconds() * schedule.SPACING
+                            )
                     account.sync_requested_date = False
             except Exception:
                 # a bug must not stop the other accounts; it is logged with its traceback

@@ -99,5 +99,9 @@ class TestSyncStatus(CalendarSyncCase):
             self.Account._cron_sync_requested()
         self.assertEqual(order, [second.id, first.id])
         self.assertFalse((first | second).filtered("sync_requested_date"))
+        self.assertTrue(
+            all(a.next_sync_date and a.next_sync_date > now for a in first | second),
+            "the regular scheduled sync does not take them again at once",
+        )
         self.assertFalse(untouched.last_sync_date, "an account nobody asked for waits for the regular cron")
         self.assertTrue(self.env["calendar.event"].search([("name", "=", "Alice's meeting")]))
