@@ -16,6 +16,9 @@ from .calendar_sync_binding import SYNC_CONTEXT, naive_utc
 
 _logger = logging.getLogger(__name__)
 
+# Fields in which Odoo's own google_calendar / microsoft_calendar keep the external id (M1).
+LEGACY_FIELDS = {"google": ("google_id",), "microsoft": ("microsoft_id", "ms_universal_event_id")}
+
 # Fields whose change is written to the external calendar.
 SYNCED_FIELDS = {
     "name",
@@ -142,10 +145,10 @@ class CalendarEvent(models.Model):
     @api.model
     def _calendar_sync_legacy_index(self, account, remotes):
         """{external_id: event_id} of meetings Odoo's own google_calendar or
-        microsoft_calendar module already synced for this user (M1: no duplicates
-        when moving over). Empty when those modules are not installed."""
-        fields_by_provider = {"google": ("google_id",), "microsoft": ("microsoft_id", "ms_universal_event_id")}
-        names = [f for f in fields_by_provider.get(account.provider, ()) if f in self._fields]
+        microsoft_calendar module already synced for this user, as organiser or as
+        attendee (M1: no duplicates when moving over). Empty when those modules are
+        not installed."""
+        names = [f for f in LEGACY_FIELDS.get(account.provider, ()) if f in self._fields]
         if not names or not remotes:
             return {}
         by_value = {}
@@ -155,8 +158,12 @@ class CalendarEvent(models.Model):
                 by_value.setdefault(remote.ical_uid, remote.external_id)
         index = {}
         Event = self.sudo().with_context(active_test=False)
+        # the user's meetings, organised by them or only attended (a colleague who does not sync,
+        # an outsider): the old module's external id says which one it is, whoever organises it
+        user = account.user_id
+        mine = ["|", ("user_id", "=", user.id), ("partner_ids", "in", user.partner_id.ids)]
         for name in names:
-            domain = [(name, "in", list(by_value)), ("user_id", "=", account.user_id.id)]
+            domain = [(name, "in", list(by_value)), *mine]
             for row in Event.search_read(domain, [name]):
                 index[by_value[row[name]]] = row["id"]
         return index
@@ -195,6 +202,12 @@ class CalendarEvent(models.Model):
                 continue
             partner_ids.append(partner.id)
             attendee_cmds.append((0, 0, _attendee_vals(partner.id, attendee.response)))
+        # the organiser attends their meeting (Odoo shows a calendar by attendee), with their own
+        # answer when the provider lists them, else as having accepted (Graph lists them apart)
+        organizer_partner = partners.get(remote.organizer_email) if remote.organizer_email else None
+        if organizer_partner and organizer_partner.id not in partner_ids:
+            partner_ids.append(organizer_partner.id)
+            attendee_cmds.append((0, 0, _attendee_vals(organizer_partner.id, "accepted")))
         if not partner_ids and organizer:
             # a meeting alone in one's calendar: its owner attends it
             partner_ids.append(organizer.partner_id.id)

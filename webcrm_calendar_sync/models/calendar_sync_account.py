@@ -109,6 +109,16 @@ class CalendarSyncAccount(models.Model):
         copy=False,
         help="The provider's sync token, delta link or sync state.",
     )
+    sync_warning = fields.Text(
+        readonly=True,
+        copy=False,
+        help="Set when the last full listing looked collapsed: nothing was removed and it was not kept.",
+    )
+    skipped_events = fields.Text(
+        readonly=True, copy=False, help="JSON {external id: reason} of events that could not be mirrored."
+    )
+    skipped_event_count = fields.Integer("Events not mirrored", readonly=True, copy=False)
+    skipped_event_text = fields.Text("Events not mirrored (reasons)", compute="_compute_skipped_event_text")
     binding_ids = fields.One2many("calendar.sync.binding", "account_id")
     event_count = fields.Integer(compute="_compute_event_count")
 
@@ -131,6 +141,23 @@ class CalendarSyncAccount(models.Model):
             if account.email:
                 parts.append(account.email)
             account.name = " - ".join(p for p in parts if p)
+
+    @api.depends("skipped_events")
+    def _compute_skipped_event_text(self):
+        for account in self:
+            skipped = json.loads(account.skipped_events or "{}")
+            if not skipped:
+                account.skipped_event_text = False
+                continue
+            lines = [
+                _(
+                    "%s events could not be mirrored; everything else is synced. Fix them in the external "
+                    "calendar (the next sync takes the corrected version):",
+                    len(skipped),
+                )
+            ]
+            lines += [f"- {external_id}: {reason}" for external_id, reason in sorted(skipped.items())[:50]]
+            account.skipped_event_text = "\n".join(lines)
 
     def _compute_password(self):
         for account in self:
@@ -522,8 +549,25 @@ class CalendarSyncAccount(models.Model):
         if changes.full:
             vals["last_full_sync_date"] = vals["last_sync_date"]
         # write only what changed: a sync with nothing new is one small UPDATE
+        if summary.get("hold_sync_state"):
+            # a collapsed listing: nothing was removed, and it is not taken as the new starting
+            # point (the next sync lists again and decides); explicit deletions were applied
+            vals["sync_warning"] = _(
+                "The last full listing of this calendar left out %s meetings Odoo has. Nothing was removed "
+                "and the listing was not kept: the next sync lists the calendar again and removes them "
+                "only if they are really gone. If this stays, check the calendar in %s.",
+                summary.get("mass_delete_blocked") or _("many"),
+                dict(PROVIDERS).get(self.provider, ""),
+            )
+            _logger.warning(
+                "Calendar account %s: a full listing left out %s meetings; nothing removed, sync state not stored",
+                self.id,
+                summary.get("mass_delete_blocked"),
+            )
+        elif changes.full:
+            vals["sync_warning"] = False
         self.write({k: v for k, v in vals.items() if k.endswith("_date") or self[k] != v})
-        if changes.next_state and changes.next_state != state:
+        if changes.next_state and changes.next_state != state and not summary.get("hold_sync_state"):
             self.sudo().sync_state = changes.next_state
         return summary
 
@@ -540,14 +584,26 @@ class CalendarSyncAccount(models.Model):
         uid_index = Binding._uid_index(uids, exclude_account=self)
         legacy = self.env["calendar.event"]._calendar_sync_legacy_index(self, changes.events)
         plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy)
-        if plan.mass_delete_blocked:
-            _logger.warning(
-                "Calendar account %s: a full listing would remove %s meetings; nothing removed.",
-                self.id,
-                plan.mass_delete_blocked,
-            )
-        Binding._apply_plan(self, plan)
-        return plan.summary()
+        skipped = Binding._apply_plan(self, plan)
+        for external_id, reason in _invalid_events(changes):
+            skipped.setdefault(external_id, reason)
+            _logger.warning("Calendar account %s: event %s not mirrored: %s", self.id, external_id, reason)
+        self._record_skipped(changes, skipped)
+        summary = plan.summary()
+        summary["skipped_invalid"] = len(skipped)
+        summary["hold_sync_state"] = bool(getattr(plan, "hold_sync_state", False) or plan.mass_delete_blocked)
+        return summary
+
+    def _record_skipped(self, changes, skipped):
+        """Keep the list of events that could not be mirrored: a full listing starts it over, an
+        incremental one forgets the events it lists again (mirrored now, or still skipped)."""
+        known = {} if changes.full else json.loads(self.skipped_events or "{}")
+        for external_id in [r.external_id for r in changes.events] + list(changes.deleted_ids):
+            known.pop(external_id, None)
+        known.update({str(k): str(v) for k, v in skipped.items()})
+        data = json.dumps(known, sort_keys=True) if known else False
+        if data != (self.skipped_events or False):
+            self.write({"skipped_events": data, "skipped_event_count": len(known)})
 
     def _link_pending_creates(self, changes):
         """A meeting Odoo is creating in this calendar may already be there (the answer to the
@@ -626,3 +682,17 @@ class CalendarSyncAccount(models.Model):
     def _mark_expired_window(self):
         """Bindings that left the window are kept; nothing else to do (documented)."""
         return timedelta(0)
+
+
+def _invalid_events(changes):
+    """[(external_id, reason)] of the events the provider could not read (``ChangeSet.invalid``)."""
+    result = []
+    for item in getattr(changes, "invalid", None) or ():
+        if isinstance(item, dict):
+            external_id, reason = item.get("external_id"), item.get("reason")
+        elif isinstance(item, (tuple, list)):
+            external_id, reason = (list(item) + [None, None])[:2]
+        else:
+            external_id, reason = getattr(item, "external_id", None), getattr(item, "reason", None)
+        result.append((external_id or "?", reason or _("the calendar sent it in a form that cannot be read")))
+    return result

@@ -1,3 +1,4 @@
+import dataclasses
 import inspect
 import logging
 import threading
@@ -6,6 +7,7 @@ import uuid
 from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import html2plaintext
 
 from ..engine import errors as sync_errors
@@ -102,8 +104,8 @@ class CalendarSyncBinding(models.Model):
             etag=self.etag,
             remote_updated=self.remote_updated and self.remote_updated.replace(tzinfo=UTC),
             local_changed=self.local_changed,
-            local_updated=event.write_date and event.write_date.replace(tzinfo=UTC),
-            start=event.start and event.start.replace(tzinfo=UTC),
+            local_updated=event.write_date.replace(tzinfo=UTC) if event.write_date else None,
+            start=event.start.replace(tzinfo=UTC) if event.start else None,
             series_id=self.series_id or None,
         )
 
@@ -148,66 +150,75 @@ class CalendarSyncBinding(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _apply_plan(self, account, plan):
+        """Write ``plan`` into Odoo. Each remote event is checked and mapped on its own: one that
+        cannot be mirrored is skipped (and returned), everything else is applied.
+
+        :returns: {external_id: reason} of the events that could not be mirrored
+        """
         Event = self.env["calendar.event"].sudo().with_context(**SYNC_CONTEXT)
-        remotes = list(plan.create) + [link.remote for link in plan.link]
-        remotes += [u.remote for u in plan.update]
-        remotes += [c.remote for c in plan.conflicts if c.winner == "remote"]
+        skipped = {}
+
+        def checked(remote):
+            remote, problem = check_remote(remote)
+            if problem:
+                skipped[remote.external_id] = problem
+                return None
+            return remote
+
+        # repaired versions (e.g. a missing end) replace the listed ones
+        creates = [r for r in map(checked, plan.create) if r]
+        links = [dataclasses.replace(x, remote=r) for x in plan.link if (r := checked(x.remote))]
+        updates = [dataclasses.replace(x, remote=r) for x in plan.update if (r := checked(x.remote))]
+        conflicts = [
+            x if x.winner != "remote" else dataclasses.replace(x, remote=r)
+            for x in plan.conflicts
+            if x.winner != "remote" or (r := checked(x.remote))
+        ]
+        remotes = list(creates) + [link.remote for link in links]
+        remotes += [u.remote for u in updates]
+        remotes += [c.remote for c in conflicts if c.winner == "remote"]
         partners = self.env["res.partner"]._calendar_sync_partners_by_email(
             {a.email for r in remotes for a in r.attendees} | {r.organizer_email for r in remotes}
         )
         users = self.env["res.users"]._calendar_sync_users_by_email(
             {r.organizer_email for r in remotes if r.organizer_email}
         )
-        # creates
-        if plan.create:
-            vals_list = [Event._vals_from_remote(r, account, partners, users) for r in plan.create]
-            events = Event.with_context(**prefilled_defaults_context(self.env)).create(vals_list)
-            self.sudo().create(
-                [
-                    dict(self._binding_vals(r), account_id=account.id, event_id=event.id, invited=_has_guests(r))
-                    for r, event in zip(plan.create, events, strict=True)
-                ]
-            )
+        # creates: one batch; when the batch fails (a constraint), one by one, so that one bad
+        # event never sinks the others
+        items = []
+        for remote in creates:
+            try:
+                items.append((remote, Event._vals_from_remote(remote, account, partners, users)))
+            except Exception as exc:  # noqa: BLE001 - any mapping failure is this event's, not the sync's
+                skipped[remote.external_id] = _error_text(exc)
+        if items:
+            try:
+                with self.env.cr.savepoint():
+                    self._create_mirrored(account, items)
+            except Exception:  # noqa: BLE001
+                for item in items:
+                    try:
+                        with self.env.cr.savepoint():
+                            self._create_mirrored(account, [item])
+                    except Exception as exc:  # noqa: BLE001
+                        skipped[item[0].external_id] = _error_text(exc)
         # links: the same meeting seen through another account
-        if plan.link:
-            self.sudo().create(
-                [
-                    dict(
-                        self._binding_vals(link.remote),
-                        account_id=account.id,
-                        event_id=link.event_id,
-                        invited=_has_guests(link.remote),
-                    )
-                    for link in plan.link
-                ]
-            )
-            for link in plan.link:
-                event = Event.browse(link.event_id)
-                if link.remote.organizer_email and link.remote.organizer_email == (account.email or "").lower():
-                    event._update_from_remote(link.remote, account, partners, users)
-                else:
-                    event._update_attendee_response(link.remote, account)
+        for link in links:
+            self._apply_one(skipped, link.remote, self._apply_link, account, link, Event, partners, users)
         # updates
-        for update in plan.update:
+        for update in updates:
             binding = self.browse(update.binding.binding_id)
             if binding.state in ("to_delete", "gone"):
                 # removed in Odoo: the listing's version must not bring the meeting back
                 continue
-            if binding.event_id:
-                binding.event_id.with_context(**SYNC_CONTEXT)._update_from_remote(
-                    update.remote, account, partners, users
-                )
-            vals = self._binding_vals(update.remote)
-            if not binding.push_key and _has_guests(update.remote):
-                vals["invited"] = True  # attendees added in the calendar were invited by it
-            binding.write(vals)
+            self._apply_one(skipped, update.remote, binding._apply_update, account, update, partners, users)
         # conflicts
-        for conflict in plan.conflicts:
+        for conflict in conflicts:
             binding = self.browse(conflict.binding.binding_id)
             if binding.state in ("to_delete", "gone") or not binding.event_id:
                 continue
-            binding._resolve_conflict(conflict, account, partners, users)
-        # deletes
+            self._apply_one(skipped, conflict.remote, binding._resolve_conflict, conflict, account, partners, users)
+        # deletes (a provider's deletion is always applied)
         if plan.delete:
             bindings = self.browse([b.binding_id for b in plan.delete])
             events = bindings.event_id
@@ -215,6 +226,49 @@ class CalendarSyncBinding(models.Model):
             # a meeting still bound through another account stays: someone still has it
             still_bound = self.sudo().search([("event_id", "in", events.ids)]).event_id
             (events - still_bound).with_context(**SYNC_CONTEXT).write({"active": False})
+        for external_id, reason in skipped.items():
+            _logger.warning("Calendar account %s: event %s not mirrored: %s", account.id, external_id, reason)
+        return skipped
+
+    def _apply_one(self, skipped, remote, func, *args):
+        try:
+            with self.env.cr.savepoint():
+                func(*args)
+        except Exception as exc:  # noqa: BLE001 - this event's failure, not the sync's
+            skipped[remote.external_id] = _error_text(exc)
+
+    def _create_mirrored(self, account, items):
+        Event = self.env["calendar.event"].sudo().with_context(**SYNC_CONTEXT)
+        events = Event.with_context(**prefilled_defaults_context(self.env)).create([vals for _r, vals in items])
+        self.sudo().create(
+            [
+                dict(self._binding_vals(r), account_id=account.id, event_id=event.id, invited=_has_guests(r))
+                for (r, _vals), event in zip(items, events, strict=True)
+            ]
+        )
+
+    def _apply_link(self, account, link, Event, partners, users):
+        self.sudo().create(
+            dict(
+                self._binding_vals(link.remote),
+                account_id=account.id,
+                event_id=link.event_id,
+                invited=_has_guests(link.remote),
+            )
+        )
+        event = Event.browse(link.event_id)
+        if link.remote.organizer_email and link.remote.organizer_email == (account.email or "").lower():
+            event._update_from_remote(link.remote, account, partners, users)
+        else:
+            event._update_attendee_response(link.remote, account)
+
+    def _apply_update(self, account, update, partners, users):
+        if self.event_id:
+            self.event_id.with_context(**SYNC_CONTEXT)._update_from_remote(update.remote, account, partners, users)
+        vals = self._binding_vals(update.remote)
+        if not self.push_key and _has_guests(update.remote):
+            vals["invited"] = True  # attendees added in the calendar were invited by it
+        self.write(vals)
 
     def _resolve_conflict(self, conflict, account, partners, users):
         event = self.event_id.with_context(**SYNC_CONTEXT)
@@ -392,6 +446,35 @@ class CalendarSyncBinding(models.Model):
         _logger.info(
             "Calendar push failed for bindings %s: %s", ",".join(str(i) for i in self.ids), exc.__class__.__name__
         )
+
+
+def check_remote(remote):
+    """(remote, None) when ``remote`` can be mirrored — repaired where the provider's intent is
+    clear (no end: it ends when it starts) — else (remote, reason)."""
+    if remote.all_day:
+        if not remote.start_date:
+            return remote, _("it has no start date")
+        if not remote.end_date:
+            return remote.replace(end_date=remote.start_date), None
+        if remote.end_date < remote.start_date:
+            return remote, _(
+                "it ends (%(end)s) before it starts (%(start)s)", end=remote.end_date, start=remote.start_date
+            )
+        return remote, None
+    if not remote.start:
+        return remote, _("it has no start")
+    if not remote.end:
+        return remote.replace(end=remote.start), None
+    if remote.end < remote.start:
+        return remote, _("it ends (%(end)s) before it starts (%(start)s)", end=remote.end, start=remote.start)
+    return remote, None
+
+
+def _error_text(exc):
+    """A short, readable reason for the account's list (first line, no traceback)."""
+    text = (getattr(exc, "args", None) or [""])[0] if isinstance(exc, (UserError, ValidationError)) else str(exc)
+    text = (str(text).strip().splitlines() or [exc.__class__.__name__])[0]
+    return _("it could not be saved in Odoo: %s", text[:200])
 
 
 def _has_guests(remote):

@@ -5,6 +5,7 @@ from . import (
     test_exchange,
     test_google,
     test_microsoft,
+    test_mirror_rules,
     test_oauth_state,
     test_outbox,
     test_provider_input,
