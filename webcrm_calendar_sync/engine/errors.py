@@ -53,6 +53,13 @@ class Conflict(SyncError):
     user_message = "The meeting was changed in the external calendar at the same time."
 
 
+class AlreadyExists(SyncError):
+    """A create named an id (or UID) the calendar already has (Google's 409 ``duplicate``)."""
+
+    retryable = False
+    user_message = "The meeting already exists in the external calendar."
+
+
 class Forbidden(SyncError):
     """The account may not make this change (e.g. it does not organise the meeting)."""
 
@@ -69,3 +76,17 @@ class ConfigurationError(SyncError):
 
 class Unavailable(SyncError):
     """Network error, timeout or 5xx: try again later."""
+
+
+class InvalidEvent(SyncError):
+    """A provider's item that cannot be turned into a meeting (no start, unreadable dates...).
+
+    ``reason`` is one of :data:`events.INVALID_REASONS`.
+    """
+
+    retryable = False
+    user_message = "The meeting in the external calendar has no valid dates and cannot be mirrored."
+
+    def __init__(self, reason, external_id=None):
+        super().__init__()
+        self.reason, self.external_id = reason, external_id

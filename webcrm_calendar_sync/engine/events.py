@@ -16,10 +16,16 @@ Time rules
 
 from __future__ import annotations
 
+import binascii
 import dataclasses
 import datetime as dt
+import html
+import re
+import struct
 from dataclasses import dataclass, field
 from typing import Optional
+
+from .errors import InvalidEvent  # noqa: F401 - part of this module's interface
 
 UTC = dt.timezone.utc
 
@@ -57,6 +63,87 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 def normalize_email(email: Optional[str]) -> str:
     return (email or "").strip().lower()
+
+
+# ---------------------------------------------------------------------------
+# iCalendar UIDs in one normal form
+# ---------------------------------------------------------------------------
+#: the class id that starts every Global Object ID ([MS-OXOCAL] 2.2.1.27 PidLidGlobalObjectId)
+GOID_CLASS_ID = "040000008200E00074C5B7101A82E008"
+#: what the Data field of a Global Object ID starts with when it wraps a UID that came from
+#: another system ([MS-OXCICAL] 2.1.3.1.1.20.26): "vCal-Uid", then the version 1 (4 bytes LE)
+VCAL_UID_MARKER = b"vCal-Uid\x01\x00\x00\x00"
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+
+
+def normalize_ical_uid(uid: Optional[str]) -> Optional[str]:
+    """The one form under which a meeting's UID is compared, whatever the provider.
+
+    Exchange and Microsoft 365 hand out the UID of a meeting as a Global Object ID in hex
+    ([MS-OXOCAL] PidLidGlobalObjectId: class id, 4 bytes of instance date, 8 bytes of
+    creation time, 8 reserved bytes, a 4-byte little-endian size, then ``size`` bytes of
+    data). For a meeting that came from another system (Google, an .ics file...), the
+    data is ``"vCal-Uid" 01 00 00 00 <the original UID> 00`` ([MS-OXCICAL] 2.1.3.1.1.20.26):
+    that original UID is returned, so the meeting is found under the UID the other system
+    gives it. A Global Object ID made by Outlook/Exchange itself stays hex, in upper case,
+    with its instance-date bytes zeroed (the PidLidCleanGlobalObjectId form, the same for
+    every occurrence of a series: occurrences are told apart by their original start).
+    Any other UID is returned as it is (surrounding blanks removed).
+    """
+    if uid is None:
+        return None
+    uid = uid.strip()
+    if len(uid) < 80 or not uid.upper().startswith(GOID_CLASS_ID) or not _HEX.match(uid) or len(uid) % 2:
+        return uid
+    data = binascii.unhexlify(uid)
+    (size,) = struct.unpack_from("<I", data, 36)
+    payload = data[40 : 40 + size]
+    if len(payload) != size:
+        return uid.upper()  # truncated: not a Global Object ID after all
+    if payload.startswith(VCAL_UID_MARKER):
+        inner = payload[len(VCAL_UID_MARKER) :].split(b"\x00", 1)[0]
+        try:
+            text = inner.decode("utf-8")
+        except UnicodeDecodeError:
+            text = inner.decode("latin-1")
+        if text.strip():
+            return text.strip()
+    return (data[:16] + b"\x00\x00\x00\x00" + data[20:]).hex().upper()
+
+
+def vcal_global_object_id(uid: str, instance_date: Optional[dt.date] = None) -> str:
+    """The Global Object ID (hex) Exchange makes for ``uid`` coming from another system.
+
+    The inverse of :func:`normalize_ical_uid` for such UIDs; tests build real-looking ids with it.
+    """
+    data = VCAL_UID_MARKER + uid.encode("utf-8") + b"\x00"
+    if instance_date:
+        date = struct.pack(">HBB", instance_date.year, instance_date.month, instance_date.day)
+    else:
+        date = b"\x00" * 4
+    goid = bytes.fromhex(GOID_CLASS_ID) + date + b"\x00" * 8 + b"\x00" * 8 + struct.pack("<I", len(data)) + data
+    return goid.hex().upper()
+
+
+# ---------------------------------------------------------------------------
+# text
+# ---------------------------------------------------------------------------
+_TAG = re.compile(r"<[^>]+>")
+_BREAK = re.compile(r"<\s*(br\s*/?|/p|/div|/li|/tr|/h[1-6])\s*>", re.I)
+_DROP = re.compile(r"<!--.*?-->|<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+_LINES = re.compile(r"\n\s*\n\s*\n+")
+
+
+def html_to_text(content: Optional[str]) -> str:
+    """Plain text of an HTML body (what providers hand out for meetings written in Outlook)."""
+    if not content:
+        return ""
+    text = _DROP.sub("", content)
+    text = _BREAK.sub("\n", text)
+    text = html.unescape(_TAG.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return _LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 @dataclass
@@ -99,6 +186,12 @@ class RemoteEvent:
     original_start: Optional[dt.datetime] = None  # for occurrences and exceptions
     etag: Optional[str] = None
     updated: Optional[dt.datetime] = None
+    #: idempotency key of a create (see :meth:`provider.CalendarProvider.create_event`);
+    #: None: the ``ical_uid`` is the key
+    create_key: Optional[str] = None
+    #: False when the provider's list of attendees is not the meeting's (a Microsoft 365
+    #: meeting saved without sending invitations carries none there): keep Odoo's
+    attendees_authoritative: bool = True
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
@@ -148,6 +241,57 @@ class RemoteEvent:
     def replace(self, **changes) -> RemoteEvent:
         return dataclasses.replace(self, **changes)
 
+    @property
+    def idempotency_key(self) -> Optional[str]:
+        """What makes a repeated create of this event find the first one."""
+        return self.create_key or self.ical_uid or None
+
+    def invalid_reason(self) -> Optional[str]:
+        """None when the event can be mirrored, else one of :data:`INVALID_REASONS`."""
+        return invalid_reason(self)
+
+
+# Why a remote event cannot be mirrored (reported in ChangeSet.invalid)
+NO_ID = "no_id"
+NO_START = "no_start"
+END_BEFORE_START = "end_before_start"
+BAD_DATE = "bad_date"
+UNREADABLE = "unreadable"
+INVALID_REASONS = (NO_ID, NO_START, END_BEFORE_START, BAD_DATE, UNREADABLE)
+
+
+def repair(event: RemoteEvent) -> RemoteEvent:
+    """Fill what a provider's intent makes clear: a missing end is the start (no duration)."""
+    if event.all_day:
+        if event.start_date is not None and event.end_date is None:
+            event.end_date = event.start_date
+    elif event.start is not None and event.end is None:
+        event.end = event.start
+    return event
+
+
+def invalid_reason(event: RemoteEvent) -> Optional[str]:
+    """Check what every mirrored event needs; cancelled events and series masters need no times."""
+    if not event.external_id:
+        return NO_ID
+    if event.cancelled or event.kind == MASTER:
+        return None
+    if event.all_day:
+        if event.start_date is None:
+            return NO_START
+        if event.end_date is None:
+            return BAD_DATE
+        if event.end_date < event.start_date:
+            return END_BEFORE_START
+        return None
+    if event.start is None:
+        return NO_START
+    if event.end is None:
+        return BAD_DATE
+    if event.end < event.start:
+        return END_BEFORE_START
+    return None
+
 
 @dataclass
 class ChangeSet:
@@ -168,6 +312,10 @@ class ChangeSet:
     #: external ids of series masters whose occurrences inside the window are all in
     #: ``events``: an occurrence bound before but not listed now was removed
     complete_series: list = field(default_factory=list)
+    #: [(external_id, reason)] of listed events that could not be mirrored (see
+    #: :func:`invalid_reason`): not in ``events``, yet present on the provider, so a full
+    #: listing does not take them for deleted
+    invalid: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,30 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+import email.utils
+import logging
 import random
 import time
 from typing import Callable, Iterable, Optional
 
 from . import errors
-from .events import ChangeSet, RemoteEvent, Window
+from .events import UNREADABLE, ChangeSet, InvalidEvent, RemoteEvent, Window, invalid_reason, repair
+
+_logger = logging.getLogger(__name__)
+
+#: Public endpoints of each provider, in one place: the providers' defaults, and what the
+#: Odoo layer's settings fall back to when the administrator leaves a field empty.
+DEFAULT_ENDPOINTS = {
+    "google": {
+        "auth_uri": "https://accounts.google.com/o/oauth2/v2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+        "api_endpoint": "https://www.googleapis.com/calendar/v3/",
+    },
+    "microsoft": {
+        "authority_host": "https://login.microsoftonline.com",
+        "graph_endpoint": "https://graph.microsoft.com/v1.0",
+    },
+}
 
 
 class CalendarProvider(abc.ABC):
@@ -24,9 +42,10 @@ class CalendarProvider(abc.ABC):
     #: technical name, as stored on the account (google, microsoft, exchange)
     name = None
 
-    def __init__(self, *, on_credentials_changed: Optional[Callable[[dict], None]] = None):
+    def __init__(self, *, on_credentials_changed: Optional[Callable[[dict], None]] = None, label: str = ""):
         self.on_credentials_changed = on_credentials_changed or (lambda data: None)
         self.requests = 0  # HTTP requests made by this object, for benchmarks
+        self.label = label  # names the account in log lines (never a secret)
 
     # -- reading -------------------------------------------------------
     @abc.abstractmethod
@@ -44,7 +63,29 @@ class CalendarProvider(abc.ABC):
     # -- writing -------------------------------------------------------
     @abc.abstractmethod
     def create_event(self, event: RemoteEvent, *, send_invitations: bool = False) -> RemoteEvent:
-        """Create ``event``; return it as the provider stored it (ids, etag)."""
+        """Create ``event``; return it as the provider stored it (ids, etag).
+
+        **Idempotent under retries.** The caller generates, *before the first attempt*, a
+        key for this create and stores it with the pending write, then passes the same key
+        on every attempt: ``event.ical_uid`` (a new UID such as ``"<uuid4>@odoo"``), and
+        optionally ``event.create_key`` when the UID is shared with another account
+        (``event.idempotency_key`` is ``create_key or ical_uid``). When an earlier attempt
+        reached the provider but its answer was lost (dropped connection, timeout, 503
+        after the write), calling ``create_event`` again with the same key returns that
+        first event, brought to ``event``'s content, and never makes a second copy:
+
+        * Google: the event ``id`` is chosen by us from the key (base32hex); Google answers
+          409 ``duplicate`` for an id (or an iCalUID) the calendar already has, and the
+          provider then returns that event.
+        * Microsoft 365: the key goes as Graph's ``transactionId``; Graph answers a repeated
+          POST with the event the first one made.
+        * Exchange: EWS has no client-chosen id; the calendar is searched for an item with
+          our UID over the event's time span before creating.
+
+        An event in the calendar that already carries the UID (the attendee's copy of an
+        invitation, say) is returned as it is, to be linked. Without a key the create is
+        not idempotent.
+        """
 
     @abc.abstractmethod
     def update_event(
@@ -70,6 +111,83 @@ class CalendarProvider(abc.ABC):
     def check_connection(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Raise a typed error when the account cannot be used (default: nothing to check)."""
         return None
+
+
+def parse_retry_after(value) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def delete_ignoring_missing(func: Callable) -> None:
+    """Run a delete; an event that is already gone (NotFound) is what was wanted."""
+    try:
+        func()
+    except errors.NotFound:
+        pass
+
+
+def convert_each(items, convert: Callable, changes: ChangeSet, *, provider: str, account: str = ""):
+    """Yield ``convert(item)`` for each item, each on its own: a bad item never stops the others.
+
+    An item that cannot be converted, or converts to an event that cannot be mirrored
+    (:func:`events.invalid_reason`), is left out and reported in ``changes.invalid`` as
+    ``(external_id, reason)``; a log line names the account and the external id (never the
+    content).
+    """
+    for item in items:
+        try:
+            event = convert(item)
+        except InvalidEvent as exc:
+            external_id = exc.external_id or _item_id(item)
+            _logger.warning(
+                "%s calendar %s: event %s cannot be mirrored (%s); skipped", provider, account, external_id, exc.reason
+            )
+            changes.invalid.append((external_id, exc.reason))
+            continue
+        except Exception:  # noqa: BLE001 - whatever the payload holds, the other items go on
+            external_id = _item_id(item)
+            _logger.warning("%s calendar %s: event %s could not be read; skipped", provider, account, external_id)
+            changes.invalid.append((external_id, UNREADABLE))
+            continue
+        if event is None:
+            continue
+        reason = invalid_reason(repair(event))
+        if reason:
+            _logger.warning(
+                "%s calendar %s: event %s cannot be mirrored (%s); skipped",
+                provider,
+                account,
+                event.external_id,
+                reason,
+            )
+            changes.invalid.append((event.external_id, reason))
+            continue
+        yield event
+
+
+def _item_id(item):
+    if isinstance(item, dict):
+        return item.get("id")
+    if isinstance(item, tuple) and len(item) == 2:
+        item = item[1]
+    return getattr(item, "id", None)
 
 
 def call_with_retry(

@@ -23,10 +23,31 @@ Rules (also written in the README, "Conflicts"):
 * Series masters are not shown themselves (providers list occurrences). A
   provider that lists every occurrence of a series at once names the series in
   ``complete_series``: bound occurrences it no longer lists were removed.
-* Only a *complete full* listing may remove bindings it does not mention, and
-  only those whose meeting lies inside the listed window; if that would remove
-  more than ``mass_delete_ratio`` of the bindings in the window (with more than
-  ``mass_delete_min`` of them), nothing is removed and the plan says so.
+* An unbound remote event carrying the UID of a meeting this same account already
+  binds (a second copy in the account's own calendar, e.g. left by a create whose
+  answer was lost before creates were idempotent) is linked to that meeting, never
+  imported again (needs ``BindingState.ical_uid``).
+* UIDs are compared in one normal form (:func:`events.normalize_ical_uid`): a Google
+  UID and the Global Object ID Microsoft wraps it in are the same meeting.
+* A remote event that cannot be mirrored (listed in ``ChangeSet.invalid`` by the
+  provider, or failing :func:`events.invalid_reason` here) changes nothing: its binding
+  is kept as it is (a full listing does not take it for deleted) and it is reported in
+  ``plan.invalid``.
+* Only a *complete full* listing may remove bindings it does not mention, and only
+  those whose meeting lies inside the listed window. Such removals must be believable
+  at every size; a *collapsed* listing removes nothing:
+
+  - it lists none of the N >= 1 meetings the account binds in the window, or
+  - it would remove more than half of them, and at least two
+    (``mass_delete_ratio`` = 0.5, ``mass_delete_min`` = 2).
+
+  The plan then says ``hold_sync_state`` (the caller must not store the listing's sync
+  state, so the next sync lists again; ``plan_changes`` also clears
+  ``changes.next_state`` for callers that store it whenever given),
+  ``mass_delete_blocked`` (how many) and ``held_ids`` (which). The *next* listing
+  decides: passed back as ``held_ids``, a collapsed listing that again misses only
+  meetings the previous one missed too is believed, and they are removed.
+  A provider's explicit deletion (``deleted_ids``, a cancelled event) is always applied.
 """
 
 from __future__ import annotations
@@ -35,7 +56,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .events import MASTER, ChangeSet, RemoteEvent, Window, utc
+from .events import MASTER, ChangeSet, RemoteEvent, Window, invalid_reason, normalize_ical_uid, utc
 
 
 @dataclass
@@ -51,6 +72,8 @@ class BindingState:
     local_updated: Optional[dt.datetime] = None
     start: Optional[dt.datetime] = None  # of the Odoo meeting, for window checks
     series_id: Optional[str] = None  # external id of the series master, for occurrences
+    ical_uid: Optional[str] = None  # as the provider gave it, to find second copies
+    original_start: Optional[dt.datetime] = None  # for occurrences
 
 
 @dataclass
@@ -81,7 +104,14 @@ class Plan:
     conflicts: list = field(default_factory=list)  # [ConflictResolution]
     unchanged: int = 0
     skipped: int = 0  # masters and unknown deletions
-    mass_delete_blocked: int = 0  # bindings a suspicious listing would have removed
+    mass_delete_blocked: int = 0  # bindings a collapsed listing would have removed
+    #: the listing collapsed: do not store its sync state (see the module's docstring)
+    hold_sync_state: bool = False
+    #: external ids a collapsed listing would have removed: pass them back as
+    #: ``plan_changes(held_ids=...)`` on the next sync, which then decides
+    held_ids: list = field(default_factory=list)
+    #: [(external_id, reason)] of remote events that cannot be mirrored (bindings kept)
+    invalid: list = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -97,11 +127,18 @@ class Plan:
             "unchanged": self.unchanged,
             "skipped": self.skipped,
             "mass_delete_blocked": self.mass_delete_blocked,
+            "hold_sync_state": self.hold_sync_state,
+            "invalid": len(self.invalid),
         }
 
 
 def uid_key(ical_uid: Optional[str], original_start: Optional[dt.datetime]):
-    """Key under which the same meeting is found across accounts and providers."""
+    """Key under which the same meeting is found across accounts and providers.
+
+    The UID is taken in its normal form (:func:`events.normalize_ical_uid`), so every
+    comparison of UIDs goes through one form whatever provider gave it.
+    """
+    ical_uid = normalize_ical_uid(ical_uid)
     if not ical_uid:
         return None
     return (ical_uid, utc(original_start).replace(microsecond=0) if original_start else None)
@@ -123,7 +160,8 @@ def plan_changes(
     window: Optional[Window] = None,
     legacy_index: Optional[dict] = None,
     mass_delete_ratio: float = 0.5,
-    mass_delete_min: int = 10,
+    mass_delete_min: int = 2,
+    held_ids: Optional[Iterable[str]] = None,
 ) -> Plan:
     """Compute what to do in Odoo for ``changes``.
 
@@ -134,19 +172,40 @@ def plan_changes(
     :param legacy_index: {external_id: event_id} of Odoo meetings an earlier sync
         (Odoo's google_calendar / microsoft_calendar) already made for this calendar:
         they are linked, never duplicated (M1)
+    :param held_ids: ``plan.held_ids`` of the previous sync of this account, when its
+        listing collapsed (see the module's docstring)
     """
     legacy_index = legacy_index or {}
     plan = Plan()
     by_external = {b.external_id: b for b in bindings}
-    uid_index = dict(uid_index or {})
+    uid_index = {uid_key(*key) if key else None: v for key, v in (uid_index or {}).items()}
+    own_uids = {}
+    for b in by_external.values():
+        key = uid_key(b.ical_uid, b.original_start)
+        if key and b.event_id:
+            own_uids.setdefault(key, b.event_id)
     seen = set()
     handled = set()
+
+    # events that cannot be mirrored change nothing: their bindings stay as they are
+    for external_id, reason in changes.invalid:
+        if external_id:
+            seen.add(external_id)
+            handled.add(external_id)
+        plan.invalid.append((external_id, reason))
 
     # the last version of an id in the change set wins (pages may overlap)
     latest = {}
     for remote in changes.events:
-        if remote.external_id:
-            latest[remote.external_id] = remote
+        if remote.external_id in handled:
+            continue
+        reason = invalid_reason(remote)
+        if reason:
+            if remote.external_id:
+                seen.add(remote.external_id)
+            plan.invalid.append((remote.external_id, reason))
+            continue
+        latest[remote.external_id] = remote
 
     by_series = {}
     for b in by_external.values():
@@ -184,7 +243,7 @@ def plan_changes(
             continue
         if binding is None:
             key = uid_key(remote.ical_uid, remote.original_start)
-            event_id = (uid_index.get(key) if key else None) or legacy_index.get(external_id)
+            event_id = (uid_index.get(key) or own_uids.get(key) if key else None) or legacy_index.get(external_id)
             if event_id:
                 plan.link.append(Link(remote, event_id))
             else:
@@ -223,7 +282,10 @@ def plan_changes(
                 seen.add(binding.external_id)
                 plan.delete.append(binding)
     if changes.full and changes.complete:
-        _plan_gone(plan, by_external, seen, window, mass_delete_ratio, mass_delete_min)
+        _plan_gone(plan, by_external, seen, handled, window, mass_delete_ratio, mass_delete_min, held_ids)
+        if plan.hold_sync_state:
+            # a caller that stores whatever sync state it is given does not cement the collapse
+            changes.next_state = None
     return plan
 
 
@@ -231,12 +293,23 @@ def _in_window(binding, window):
     return window is None or binding.start is None or (window.start <= utc(binding.start) < window.end)
 
 
-def _plan_gone(plan, by_external, seen, window, ratio, minimum):
+def is_collapsed(gone: int, in_window: int, ratio: float = 0.5, minimum: int = 2) -> bool:
+    """Whether a full listing missing ``gone`` of the ``in_window`` bound meetings is not believable."""
+    if gone <= 0:
+        return False
+    return gone >= in_window or (gone >= minimum and gone > ratio * in_window)
+
+
+def _plan_gone(plan, by_external, seen, handled, window, ratio, minimum, held_ids):
     in_window = [b for b in by_external.values() if _in_window(b, window)]
-    gone = [b for b in in_window if b.external_id not in seen]
+    gone = [b for b in in_window if b.external_id not in seen and b.external_id not in handled]
     if not gone:
         return
-    if len(gone) > minimum and len(gone) > ratio * len(in_window):
-        plan.mass_delete_blocked = len(gone)
-        return
+    if is_collapsed(len(gone), len(in_window), ratio, minimum):
+        confirmed = held_ids is not None and {b.external_id for b in gone} <= set(held_ids)
+        if not confirmed:
+            plan.mass_delete_blocked = len(gone)
+            plan.hold_sync_state = True
+            plan.held_ids = sorted(b.external_id for b in gone)
+            return
     plan.delete.extend(gone)

@@ -238,14 +238,9 @@ class CalendarEvent(models.Model):
                 vals[name] = value
         wanted = {cmd[2]["partner_id"]: cmd[2]["state"] for cmd in attendee_cmds}
         existing = {a.partner_id.id: a for a in self.attendee_ids}
-        own = (account.email or "").lower()
-        if (
-            account.provider == "microsoft"
-            and remote.organizer_email == own
-            and not any(a.email != own for a in remote.attendees)
-        ):
-            # a Microsoft 365 meeting saved without sending carries no attendees there (see
-            # providers/microsoft.py): the attendees chosen in Odoo stay
+        if not remote.attendees_authoritative:
+            # the provider's list is not the meeting's (e.g. a Microsoft 365 meeting saved
+            # without sending carries no attendees there): the attendees chosen in Odoo stay
             wanted = {pid: existing[pid].state for pid in existing}
         removed = [pid for pid in existing if pid not in wanted]
         added = [pid for pid in wanted if pid not in existing]

@@ -3,10 +3,11 @@
 from odoo import _, models
 
 from ..engine import errors as sync_errors
+from ..engine.provider import DEFAULT_ENDPOINTS
 
-DEFAULT_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
-DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
-DEFAULT_API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
+DEFAULT_AUTH_URI = DEFAULT_ENDPOINTS["google"]["auth_uri"]
+DEFAULT_TOKEN_URI = DEFAULT_ENDPOINTS["google"]["token_uri"]
+DEFAULT_API_ENDPOINT = DEFAULT_ENDPOINTS["google"]["api_endpoint"]
 
 
 class CalendarSyncAccount(models.Model):

@@ -3,9 +3,10 @@
 from odoo import _, models
 
 from ..engine import errors as sync_errors
+from ..engine.provider import DEFAULT_ENDPOINTS
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
+DEFAULT_AUTHORITY_HOST = DEFAULT_ENDPOINTS["microsoft"]["authority_host"]
+DEFAULT_GRAPH_ENDPOINT = DEFAULT_ENDPOINTS["microsoft"]["graph_endpoint"]
 
 
 class CalendarSyncAccount(models.Model):

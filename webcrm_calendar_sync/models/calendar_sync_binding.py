@@ -107,6 +107,8 @@ class CalendarSyncBinding(models.Model):
             local_updated=event.write_date.replace(tzinfo=UTC) if event.write_date else None,
             start=event.start.replace(tzinfo=UTC) if event.start else None,
             series_id=self.series_id or None,
+            ical_uid=self.ical_uid or None,
+            original_start=self.original_start and self.original_start.replace(tzinfo=UTC),
         )
 
     @api.model

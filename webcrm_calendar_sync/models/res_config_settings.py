@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..engine.provider import DEFAULT_ENDPOINTS
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -31,17 +33,17 @@ class ResConfigSettings(models.TransientModel):
     calendar_sync_google_auth_uri = fields.Char(
         "Google authorization endpoint",
         config_parameter="webcrm_calendar_sync.google_auth_uri",
-        default="https://accounts.google.com/o/oauth2/v2/auth",
+        default=DEFAULT_ENDPOINTS["google"]["auth_uri"],
     )
     calendar_sync_google_token_uri = fields.Char(
         "Google token endpoint",
         config_parameter="webcrm_calendar_sync.google_token_uri",
-        default="https://oauth2.googleapis.com/token",
+        default=DEFAULT_ENDPOINTS["google"]["token_uri"],
     )
     calendar_sync_google_api_endpoint = fields.Char(
         "Google Calendar API endpoint",
         config_parameter="webcrm_calendar_sync.google_api_endpoint",
-        default="https://www.googleapis.com/calendar/v3/",
+        default=DEFAULT_ENDPOINTS["google"]["api_endpoint"],
     )
     # Microsoft 365
     calendar_sync_microsoft_client_id = fields.Char(
@@ -59,12 +61,12 @@ class ResConfigSettings(models.TransientModel):
     calendar_sync_microsoft_authority_host = fields.Char(
         "Microsoft login endpoint",
         config_parameter="webcrm_calendar_sync.microsoft_authority_host",
-        default="https://login.microsoftonline.com",
+        default=DEFAULT_ENDPOINTS["microsoft"]["authority_host"],
     )
     calendar_sync_microsoft_graph_endpoint = fields.Char(
         "Microsoft Graph endpoint",
         config_parameter="webcrm_calendar_sync.microsoft_graph_endpoint",
-        default="https://graph.microsoft.com/v1.0",
+        default=DEFAULT_ENDPOINTS["microsoft"]["graph_endpoint"],
     )
     # Exchange
     calendar_sync_exchange_ca_bundle = fields.Char(

@@ -64,6 +64,7 @@ from ..events import (
     EXCEPTION,
     MASTER,
     NEEDS_ACTION,
+    NO_START,
     OCCURRENCE,
     PRIVATE,
     SINGLE,
@@ -72,10 +73,13 @@ from ..events import (
     Attendee,
     BusyInterval,
     ChangeSet,
+    InvalidEvent,
     RemoteEvent,
+    html_to_text,
+    normalize_ical_uid,
     utc,
 )
-from ..provider import CalendarProvider, call_with_retry
+from ..provider import CalendarProvider, call_with_retry, convert_each, delete_ignoring_missing
 
 AUTH_TYPES = {"basic": BASIC, "ntlm": NTLM}
 PAGE_SIZE = 512  # SyncFolderItems' maximum
@@ -218,17 +222,20 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
                     optional=optional,
                 )
             )
-    if attendees and organizer and not any(a.email == organizer.lower() for a in attendees):
+    if organizer and not any(a.email == organizer.lower() for a in attendees):
         # EWS lists the organiser apart; the neutral event lists everyone who attends
         name = item.organizer.name or ""
         attendees.insert(0, Attendee(email=organizer, name=name, response=ACCEPTED, organizer=True))
+    if item.start is None and not item.is_cancelled:
+        # EWS gives no start, or one exchangelib could not read
+        raise InvalidEvent(NO_START, item.id)
     tz = item._start_timezone
     body = item.body or ""
     if getattr(body, "body_type", "Text") == "HTML":
-        body = re.sub(r"<[^>]+>", "", str(body)).strip()
+        body = html_to_text(str(body))
     values = {
         "external_id": item.id,
-        "ical_uid": item.uid,
+        "ical_uid": normalize_ical_uid(item.uid),
         "summary": item.subject or "",
         "description": str(body),
         "location": item.location or "",
@@ -244,10 +251,14 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
         "original_start": _as_utc(item.original_start) if kind in (OCCURRENCE, EXCEPTION) else None,
         "series_id": (series_of or {}).get(item.uid) if kind in (OCCURRENCE, EXCEPTION) else None,
     }
-    if item.is_all_day:
-        start, end = item.start, item.end  # exchangelib gives dates, end inclusive
+    if item.start is None:
+        pass  # a cancelled item without dates: removed, its dates do not matter
+    elif item.is_all_day:
+        start, end = item.start, item.end or item.start  # exchangelib gives dates, end inclusive
         if isinstance(start, dt.datetime):
-            start, end = start.date(), end.date()
+            start = start.date()
+        if isinstance(end, dt.datetime):
+            end = end.date()
         values.update(all_day=True, start_date=start, end_date=max(end, start))
     else:
         values.update(start=_as_utc(item.start), end=_as_utc(item.end))
@@ -494,6 +505,7 @@ class ExchangeProvider(CalendarProvider):
 
         items, sync_state = self._call(read)
         uid_of_master = {master: uid for uid, master in series_of.items()}
+        singles = []
         for change_type, item in items:
             if change_type == "delete":
                 changes.deleted_ids.append(item.id)
@@ -507,7 +519,8 @@ class ExchangeProvider(CalendarProvider):
                 series_of[item.uid] = item.id
                 series_changed.add(item.uid)
                 continue
-            event = from_ews(item)
+            singles.append(item)
+        for event in convert_each(singles, from_ews, changes, provider="Exchange", account=self.label or self.email):
             if event.cancelled:
                 if saved:
                     changes.deleted_ids.append(event.external_id)
@@ -517,27 +530,33 @@ class ExchangeProvider(CalendarProvider):
         for uid in series_removed:
             series_of.pop(uid, None)
         if series_changed:
-            occurrences = self._expand(window, series_of)
+            occurrences = self._expand(window, series_of, changes)
+            changed = {normalize_ical_uid(uid) for uid in series_changed}
             for event in occurrences:
-                if event.ical_uid in series_changed:
+                if event.ical_uid in changed:
                     changes.events.append(event)
             changes.complete_series = sorted(series_of[uid] for uid in series_changed)
         changes.next_state = json.dumps({"sync_state": sync_state, "series": series_of})
         changes.requests = self.requests - before
         return changes
 
-    def _expand(self, window, series_of):
+    def _expand(self, window, series_of, changes):
         def view():
             found = self.calendar.view(
                 start=EWSDateTime.from_datetime(window.start), end=EWSDateTime.from_datetime(window.end)
             )
             return list(found.only(*FIELDS))
 
-        return [
-            from_ews(item, series_of)
-            for item in self._call(view)
-            if item.type in ("Occurrence", "Exception") and not item.is_cancelled
-        ]
+        instances = [i for i in self._call(view) if i.type in ("Occurrence", "Exception") and not i.is_cancelled]
+        return list(
+            convert_each(
+                instances,
+                lambda item: from_ews(item, series_of),
+                changes,
+                provider="Exchange",
+                account=self.label or self.email,
+            )
+        )
 
     def get_event(self, external_id):
         return from_ews(self._call(lambda: self._get(external_id)))
@@ -551,7 +570,22 @@ class ExchangeProvider(CalendarProvider):
     # -- writing -----------------------------------------------------------
     def create_event(self, event, *, send_invitations=False):
         fields = to_ews_fields(event, self.email)
-        fields["uid"] = event.ical_uid or f"{uuid.uuid4()}@odoo"
+        key = event.idempotency_key
+        if event.ical_uid:
+            fields["uid"] = event.ical_uid
+        elif key:
+            fields["uid"] = f"{uuid.uuid5(uuid.NAMESPACE_URL, key)}@odoo"
+        else:
+            fields["uid"] = f"{uuid.uuid4()}@odoo"
+        if key:
+            existing = self._call(lambda: self._find_by_uid(fields["uid"], event))
+            if existing is not None:
+                if (existing.organizer.email_address if existing.organizer else "").lower() != self.email:
+                    return from_ews(existing)  # the account's copy of someone else's meeting: linked
+                # an earlier attempt made it (its answer was lost): bring it to this content
+                return self.update_event(existing.id, event, send_invitations=send_invitations).replace(
+                    ical_uid=normalize_ical_uid(fields["uid"])
+                )
 
         def run():
             item = CalendarItem(account=self.account, folder=self.calendar, **fields)
@@ -560,8 +594,32 @@ class ExchangeProvider(CalendarProvider):
 
         item = self._call(run)
         return event.replace(
-            external_id=item.id, etag=item.changekey, ical_uid=fields["uid"], updated=dt.datetime.now(UTC)
+            external_id=item.id,
+            etag=item.changekey,
+            ical_uid=normalize_ical_uid(fields["uid"]),
+            updated=dt.datetime.now(UTC),
         )
+
+    def _find_by_uid(self, uid, event):
+        """The single item of the calendar that carries ``uid``, or None.
+
+        EWS cannot restrict ``FindItem`` on ``calendar:UID`` (the UID is not a searchable
+        property; only the binary PidLidGlobalObjectId extended property is). What every
+        Exchange version supports is a ``CalendarView`` (``FindItem`` with a view), which
+        returns the items of a time span with their UID: the meeting's own span, a day
+        wider on each side, is listed and the UIDs are compared in their normal form. A
+        meeting whose time changed between two attempts is not found this way.
+        """
+        lo, hi = event.utc_bounds()
+        if lo is None or hi is None:
+            return None
+        lo, hi = lo - dt.timedelta(days=1), max(hi, lo) + dt.timedelta(days=1)
+        view = self.calendar.view(start=EWSDateTime.from_datetime(lo), end=EWSDateTime.from_datetime(hi))
+        wanted = normalize_ical_uid(uid)
+        for item in view.only(*FIELDS):
+            if item.type in ("Single", None) and normalize_ical_uid(item.uid) == wanted and not item.is_cancelled:
+                return item
+        return None
 
     def update_event(self, external_id, event, *, etag=None, send_invitations=False):
         fields = to_ews_fields(event, self.email)
@@ -588,10 +646,7 @@ class ExchangeProvider(CalendarProvider):
             item = CalendarItem(account=self.account, folder=self.calendar, id=external_id, changekey=etag or None)
             item.delete(send_meeting_cancellations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
 
-        try:
-            self._call(run)
-        except errors.NotFound:
-            pass
+        delete_ignoring_missing(lambda: self._call(run))
 
     # -- free/busy ---------------------------------------------------------
     def free_busy(self, emails, start, end):

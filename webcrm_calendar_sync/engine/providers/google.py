@@ -25,6 +25,8 @@ from googleapiclient import errors as gerrors
 
 from .. import errors
 from ..events import (
+    ACCEPTED,
+    BAD_DATE,
     CANCELLED,
     EXCEPTION,
     MASTER,
@@ -34,13 +36,22 @@ from ..events import (
     Attendee,
     BusyInterval,
     ChangeSet,
+    InvalidEvent,
     RemoteEvent,
+    normalize_ical_uid,
 )
-from ..provider import CalendarProvider, call_with_retry
+from ..provider import (
+    DEFAULT_ENDPOINTS,
+    CalendarProvider,
+    call_with_retry,
+    convert_each,
+    delete_ignoring_missing,
+    parse_retry_after,
+)
 
-AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
-TOKEN_URI = "https://oauth2.googleapis.com/token"
-API_ENDPOINT = "https://www.googleapis.com/calendar/v3/"
+AUTH_URI = DEFAULT_ENDPOINTS["google"]["auth_uri"]
+TOKEN_URI = DEFAULT_ENDPOINTS["google"]["token_uri"]
+API_ENDPOINT = DEFAULT_ENDPOINTS["google"]["api_endpoint"]
 SCOPES = ("https://www.googleapis.com/auth/calendar",)
 PAGE_SIZE = 2500  # the most events.list gives per page (Google's default is 250)
 
@@ -126,8 +137,24 @@ def _parse_time(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def google_event_id(key: str) -> str:
+    """The event id we choose for a create keyed ``key``.
+
+    Google lets the client choose the id: 5 to 1024 characters of base32hex (``0-9a-v``),
+    unique in the calendar. Hex digits are base32hex: a SHA-256 of the key, 40 digits.
+    """
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
 def from_google(item: dict) -> RemoteEvent:
-    """Google event JSON -> RemoteEvent."""
+    """Google event JSON -> RemoteEvent (:class:`InvalidEvent` for unreadable dates)."""
+    try:
+        return _from_google(item)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise InvalidEvent(BAD_DATE, item.get("id") if isinstance(item, dict) else None) from None
+
+
+def _from_google(item: dict) -> RemoteEvent:
     status = item.get("status") or "confirmed"
     start, end = item.get("start") or {}, item.get("end") or {}
     if item.get("recurrence"):
@@ -144,7 +171,7 @@ def from_google(item: dict) -> RemoteEvent:
         kind = SINGLE
     event = RemoteEvent(
         external_id=item.get("id"),
-        ical_uid=item.get("iCalUID"),
+        ical_uid=normalize_ical_uid(item.get("iCalUID")),
         summary=item.get("summary") or "",
         description=item.get("description") or "",
         location=item.get("location") or "",
@@ -184,6 +211,17 @@ def from_google(item: dict) -> RemoteEvent:
         for a in item.get("attendees") or []
         if a.get("email") and not a.get("resource")
     ]
+    organizer = item.get("organizer") or {}
+    if organizer.get("email") and not any(a.email == organizer["email"].lower() for a in event.attendees):
+        # a meeting without guests lists nobody; its organiser attends it
+        event.attendees.insert(
+            0,
+            Attendee(
+                email=organizer["email"], name=organizer.get("displayName", ""), response=ACCEPTED, organizer=True
+            ),
+        )
+    for attendee in event.attendees:
+        attendee.organizer = attendee.organizer or attendee.email == event.organizer_email
     return event
 
 
@@ -332,8 +370,9 @@ class GoogleProvider(CalendarProvider):
                 params["pageToken"] = page_token
             data = self._execute(self.service.events().list(**params))
             changes.requests += 1
-            for item in data.get("items", []):
-                event = from_google(item)
+            for event in convert_each(
+                data.get("items", []), from_google, changes, provider="Google", account=self.label or self.calendar_id
+            ):
                 if event.cancelled and not state:
                     continue  # a full listing keeps only what exists
                 if event.cancelled:
@@ -352,10 +391,38 @@ class GoogleProvider(CalendarProvider):
     # -- writing -------------------------------------------------------
     def create_event(self, event, *, send_invitations=False):
         body = to_google(event)
-        request = self.service.events().insert(
-            calendarId=self.calendar_id, body=body, sendUpdates="all" if send_invitations else "none"
-        )
-        return from_google(self._execute(request))
+        key = event.idempotency_key
+        if key:
+            body["id"] = google_event_id(key)
+        send = "all" if send_invitations else "none"
+        try:
+            return from_google(
+                self._execute(self.service.events().insert(calendarId=self.calendar_id, body=body, sendUpdates=send))
+            )
+        except errors.AlreadyExists:
+            if not key:
+                raise
+        # an earlier attempt made it (its answer was lost), or the calendar has the UID already
+        try:
+            existing = self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=body["id"]))
+        except errors.NotFound:
+            existing = None
+        if existing is not None:
+            # ours: bring it to this content (and back to life if it was deleted since)
+            patch = {k: v for k, v in body.items() if k not in ("id", "iCalUID")}
+            patch["status"] = "confirmed"
+            request = self.service.events().patch(
+                calendarId=self.calendar_id, eventId=body["id"], body=patch, sendUpdates=send
+            )
+            return from_google(self._execute(request))
+        if event.ical_uid:
+            found = self._execute(
+                self.service.events().list(calendarId=self.calendar_id, iCalUID=body.get("iCalUID", event.ical_uid))
+            )
+            for item in found.get("items", []):
+                if item.get("status") != "cancelled":
+                    return from_google(item)
+        raise errors.SyncError("Google Calendar refused the new meeting as a duplicate, and has no such meeting.")
 
     def update_event(self, external_id, event, *, etag=None, send_invitations=False):
         body = to_google(event)
@@ -374,10 +441,7 @@ class GoogleProvider(CalendarProvider):
         request = self.service.events().delete(
             calendarId=self.calendar_id, eventId=external_id, sendUpdates="all" if send_invitations else "none"
         )
-        try:
-            self._execute(request, if_match=etag)
-        except errors.NotFound:
-            pass
+        delete_ignoring_missing(lambda: self._execute(request, if_match=etag))
 
     # -- free/busy -----------------------------------------------------
     def free_busy(self, emails, start, end):
@@ -408,8 +472,7 @@ def _typed(exc: gerrors.HttpError) -> errors.SyncError:
         payload = {}
     error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
     reasons = {e.get("reason") for e in error.get("errors", [])}
-    retry_after = exc.resp.get("retry-after")
-    retry_after = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+    retry_after = parse_retry_after(exc.resp.get("retry-after"))
     if status == 429 or (status == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}):
         return errors.RateLimited(status=status, retry_after=retry_after)
     if status == 410 and "deleted" not in reasons:
@@ -418,6 +481,8 @@ def _typed(exc: gerrors.HttpError) -> errors.SyncError:
         return errors.NotFound(status=status)
     if status == 412:
         return errors.Conflict(status=status)
+    if status == 409:
+        return errors.AlreadyExists(status=status)
     if status == 401:
         return errors.AuthRevoked(
             "Google no longer grants access to this calendar. Subscribe again to grant access.", status=status

@@ -13,6 +13,7 @@ been sent, later changes reach its attendees as updates, as in Outlook.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import urllib.parse
 import warnings
@@ -24,21 +25,34 @@ import requests
 
 from .. import errors
 from ..events import (
+    ACCEPTED,
+    BAD_DATE,
     CANCELLED,
     EXCEPTION,
     MASTER,
+    NO_START,
     OCCURRENCE,
     SINGLE,
     UTC,
     Attendee,
     BusyInterval,
     ChangeSet,
+    InvalidEvent,
     RemoteEvent,
+    html_to_text,
+    normalize_ical_uid,
 )
-from ..provider import CalendarProvider, call_with_retry
+from ..provider import (
+    DEFAULT_ENDPOINTS,
+    CalendarProvider,
+    call_with_retry,
+    convert_each,
+    delete_ignoring_missing,
+    parse_retry_after,
+)
 
-AUTHORITY_HOST = "https://login.microsoftonline.com"
-GRAPH_ENDPOINT = "https://graph.microsoft.com/v1.0"
+AUTHORITY_HOST = DEFAULT_ENDPOINTS["microsoft"]["authority_host"]
+GRAPH_ENDPOINT = DEFAULT_ENDPOINTS["microsoft"]["graph_endpoint"]
 SCOPES = ["Calendars.ReadWrite", "User.Read"]
 PAGE_SIZE = 500
 
@@ -187,13 +201,28 @@ def _lastmod(value):
 
 
 def from_graph(item: dict) -> RemoteEvent:
+    """A Graph event -> RemoteEvent (:class:`InvalidEvent` when it has no readable start/end)."""
     if "@removed" in item:
         return RemoteEvent(external_id=item["id"], status=CANCELLED)
+    try:
+        if not (item.get("start") or {}).get("dateTime"):
+            raise InvalidEvent(NO_START, item.get("id"))
+        return _from_graph(item)
+    except (ValueError, TypeError, KeyError, AttributeError, InvalidEvent) as exc:
+        if item.get("isCancelled"):
+            # a cancelled meeting needs no dates: it is removed
+            return RemoteEvent(external_id=item.get("id"), status=CANCELLED)
+        if isinstance(exc, InvalidEvent):
+            raise
+        raise InvalidEvent(BAD_DATE, item.get("id")) from None
+
+
+def _from_graph(item: dict) -> RemoteEvent:
     kind = {"seriesMaster": MASTER, "occurrence": OCCURRENCE, "exception": EXCEPTION}.get(item.get("type"), SINGLE)
     organizer = ((item.get("organizer") or {}).get("emailAddress") or {}).get("address", "")
     event = RemoteEvent(
         external_id=item["id"],
-        ical_uid=item.get("iCalUId"),
+        ical_uid=normalize_ical_uid(item.get("iCalUId")),
         summary=item.get("subject") or "",
         description=_body_text(item.get("body") or {}),
         location=((item.get("location") or {}).get("displayName")) or "",
@@ -210,7 +239,8 @@ def from_graph(item: dict) -> RemoteEvent:
     )
     if item.get("originalStart"):
         event.original_start = dt.datetime.fromisoformat(item["originalStart"].replace("Z", "+00:00"))
-    start, end = parse_graph_datetime(item["start"]), parse_graph_datetime(item["end"])
+    start = parse_graph_datetime(item["start"])
+    end = parse_graph_datetime(item["end"]) if (item.get("end") or {}).get("dateTime") else start
     if item.get("isAllDay"):
         # Graph's all-day meetings run midnight to midnight in the original zone
         event.all_day = True
@@ -230,16 +260,26 @@ def from_graph(item: dict) -> RemoteEvent:
         for a in item.get("attendees") or []
         if (a.get("emailAddress") or {}).get("address") and a.get("type") != "resource"
     ]
+    # Graph lists the organiser apart from the attendees: the neutral event lists everyone
+    # who attends, the organiser first, with their own answer (accepted unless Graph says)
+    if organizer:
+        known = next((a for a in event.attendees if a.email == organizer.lower()), None)
+        if known is not None:
+            known.organizer = True
+        else:
+            response = ACCEPTED
+            if item.get("isOrganizer"):
+                own = (item.get("responseStatus") or {}).get("response") or "organizer"
+                response = RESPONSES.get(own, ACCEPTED)
+            name = ((item.get("organizer") or {}).get("emailAddress") or {}).get("name", "")
+            event.attendees.insert(0, Attendee(email=organizer, name=name, response=response, organizer=True))
     return event
 
 
 def _body_text(body):
     content = body.get("content") or ""
-    if body.get("contentType") == "html" and content:
-        import re
-
-        content = re.sub(r"<[^>]+>", " ", content)
-        content = re.sub(r"[ \t]+", " ", content).strip()
+    if body.get("contentType") == "html":
+        return html_to_text(content)
     return content
 
 
@@ -270,6 +310,23 @@ def to_graph(event: RemoteEvent, *, with_attendees=True) -> dict:
             if a.email != organizer
         ]
     return body
+
+
+def transaction_id(key: str) -> str:
+    """Graph's ``transactionId`` for a create keyed ``key`` (a short, stable hash of it)."""
+    return "odoo-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _differs(answer: dict, body: dict) -> bool:
+    """Whether the event Graph answered is not the one ``body`` asks for (an older attempt's)."""
+    if (answer.get("subject") or "") != body["subject"] or bool(answer.get("isAllDay")) != body["isAllDay"]:
+        return True
+    if ((answer.get("location") or {}).get("displayName") or "") != body["location"]["displayName"]:
+        return True
+    try:
+        return any(parse_graph_datetime(answer[k]) != parse_graph_datetime(body[k]) for k in ("start", "end"))
+    except (KeyError, ValueError, TypeError):
+        return True
 
 
 # ---------------------------------------------------------------------------
@@ -311,6 +368,19 @@ class MicrosoftProvider(CalendarProvider):
 
     def _count(self, response, *args, **kwargs):
         self.requests += 1
+
+    def _event(self, item) -> RemoteEvent:
+        """from_graph, knowing whose calendar this is."""
+        event = from_graph(item)
+        if (
+            not event.cancelled
+            and event.organizer_email == self.email
+            and not any(a.email != self.email for a in event.attendees)
+        ):
+            # a meeting saved without sending invitations carries no attendees in Microsoft
+            # 365 (see the module's docstring): its attendees are the ones Odoo has
+            event.attendees_authoritative = False
+        return event
 
     @property
     def app(self):
@@ -383,8 +453,9 @@ class MicrosoftProvider(CalendarProvider):
             data = self._request("GET", url, params=params)
             params = None
             changes.requests += 1
-            for item in data.get("value", []):
-                event = from_graph(item)
+            for event in convert_each(
+                data.get("value", []), self._event, changes, provider="Microsoft 365", account=self.label or self.email
+            ):
                 if event.cancelled:
                     if state:
                         changes.deleted_ids.append(event.external_id)
@@ -399,12 +470,24 @@ class MicrosoftProvider(CalendarProvider):
             return changes
 
     def get_event(self, external_id):
-        return from_graph(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
+        return self._event(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
 
     # -- writing -------------------------------------------------------
     def create_event(self, event, *, send_invitations=False):
         body = to_graph(event, with_attendees=send_invitations)
-        return from_graph(self._request("POST", "/me/events", json_body=body))
+        key = event.idempotency_key
+        if key:
+            # Graph answers a POST repeating a transactionId with the event the first one made
+            body["transactionId"] = transaction_id(key)
+        answer = self._request("POST", "/me/events", json_body=body)
+        if key and _differs(answer, body):
+            # the first attempt's event, made from an older version of the meeting
+            answer = self._request(
+                "PATCH",
+                f"/me/events/{urllib.parse.quote(answer['id'])}",
+                json_body={k: v for k, v in body.items() if k != "transactionId"},
+            )
+        return self._event(answer)
 
     def update_event(self, external_id, event, *, etag=None, send_invitations=False):
         invited = send_invitations
@@ -414,15 +497,14 @@ class MicrosoftProvider(CalendarProvider):
             invited = any(a.email != self.email for a in current.attendees)
         body = to_graph(event, with_attendees=invited)
         headers = {"If-Match": f'W/"{etag}"'} if etag else None
-        return from_graph(
+        return self._event(
             self._request("PATCH", f"/me/events/{urllib.parse.quote(external_id)}", json_body=body, headers=headers)
         )
 
     def delete_event(self, external_id, *, etag=None, send_invitations=False):
-        try:
-            self._request("DELETE", f"/me/events/{urllib.parse.quote(external_id)}", expect_json=False)
-        except errors.NotFound:
-            pass
+        delete_ignoring_missing(
+            lambda: self._request("DELETE", f"/me/events/{urllib.parse.quote(external_id)}", expect_json=False)
+        )
 
     def free_busy(self, emails, start, end):
         emails = list(emails)
@@ -455,8 +537,7 @@ def _typed(response) -> errors.SyncError:
         code = (response.json().get("error") or {}).get("code", "")
     except ValueError:
         code = ""
-    retry_after = response.headers.get("Retry-After")
-    retry_after = float(retry_after) if retry_after and retry_after.replace(".", "", 1).isdigit() else None
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429 or (status == 503 and retry_after is not None):
         return errors.RateLimited(status=status, retry_after=retry_after)
     if status == 410 or code in ("SyncStateNotFound", "resyncRequired", "SyncStateInvalid"):

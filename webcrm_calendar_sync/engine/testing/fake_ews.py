@@ -180,13 +180,15 @@ class FakeEWS(LocalServer):
         uid=None,
         recurrence=None,
         item_id=None,
+        xml_override=None,
     ):
         """Store an item as an Exchange client would have made it; return its id.
 
         ``start``/``end`` are aware datetimes (for all-day items: midnight of the first day
         and of the day after the last, in ``tz``). ``attendees``/``optional`` hold
         ``(email, name, response)`` tuples (response: Unknown, Accept, Tentative,
-        Decline, NoResponseReceived). ``recurrence`` is ``{"pattern": "daily"|"weekly",
+        Decline, NoResponseReceived). ``xml_override`` ({"Start": text or None, ...}) serves
+        those elements as given (None: left out), to model items other clients stored badly. ``recurrence`` is ``{"pattern": "daily"|"weekly",
         "interval": 1, "days": ["Monday", ...], "count": n}`` or ``{..., "until": date}``.
         """
         box = self.mailboxes[email.lower()]
@@ -210,6 +212,7 @@ class FakeEWS(LocalServer):
                 "recurrence": recurrence,
                 "modified": {},  # occurrence index -> overridden fields
                 "deleted": set(),  # occurrence indexes
+                "xml_override": dict(xml_override or {}),
             }
             self._touch(box, item, created=True)
             box.items[item["id"]] = item
@@ -336,6 +339,32 @@ class FakeEWS(LocalServer):
         if exc.http_status not in (200, 500):
             return exc.http_status, b"", {}
         return 500, self._fault_xml(exc), {"Content-Type": "text/xml; charset=utf-8"}
+
+    OPERATION_KINDS = {
+        "CreateItem": "create",
+        "UpdateItem": "update",
+        "DeleteItem": "delete",
+        "SyncFolderItems": "list",
+        "FindItem": "view",
+        "GetItem": "get",
+        "GetFolder": "get",
+        "GetUserAvailabilityRequest": "freebusy",
+    }
+
+    def request_kind(self, method, path, query, headers, body):
+        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "ntlm":
+            try:
+                message = base64.b64decode(token)
+            except ValueError:
+                return None
+            if message[8:9] != b"\x03":
+                return None  # a leg of the NTLM handshake, not the request itself
+        try:
+            operation = etree.fromstring(body).find(f"{{{SOAP}}}Body")[0]
+        except (etree.XMLSyntaxError, TypeError, IndexError, ValueError):
+            return None
+        return self.OPERATION_KINDS.get(_local(operation.tag))
 
     def handle(self, method, path, query, headers, body):
         with self.lock:
@@ -824,7 +853,12 @@ class FakeEWS(LocalServer):
             ("calendar:IsCancelled", "IsCancelled", "true" if item["cancelled"] else "false"),
             ("calendar:CalendarItemType", "CalendarItemType", item.get("type", "Single")),
         ]
+        override = item.get("xml_override") or {}
         for uri, tag, value in simple:
+            if tag in override:
+                if override[tag] is not None and want(uri):
+                    parts.append(f"<t:{tag}>{escape(override[tag])}</t:{tag}>")
+                continue
             if uri == "item:Subject" and want(uri):
                 parts.append(f"<t:{tag}>{value}</t:{tag}>")
                 if want("item:Body"):

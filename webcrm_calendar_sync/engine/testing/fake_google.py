@@ -11,7 +11,15 @@ with sync tokens (410 once invalidated), pagination, etags and ``If-Match`` (412
 recurring masters expanded into instances (``singleEvents=true``) with moved and
 cancelled instances stored as exceptions; copies of a meeting in the calendars of
 attendees known to the server (same iCalUID); free/busy; invitations recorded
-(``sendUpdates``); injected faults (429, 403 rateLimitExceeded, 5xx).
+(``sendUpdates``); injected faults (429, 403 rateLimitExceeded, 5xx) and transport faults
+(``add_fault``: reset, delay, lost answers).
+
+Client-chosen ids, modelled on Google's documentation of ``events.insert``: the ``id`` of
+a new event may be given by the client (base32hex, ``[a-v0-9]``, 5 to 1024 characters,
+else 400 ``invalid``); an id the calendar already has, even for a deleted event, is
+answered 409 ``duplicate`` ("The requested identifier already exists."), and so is an
+``iCalUID`` the calendar already has on a live event. ``events.list`` filters on
+``iCalUID``.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -35,6 +44,7 @@ from .local_server import LocalServer
 UTC = dt.timezone.utc
 EXPAND_BACK = dt.timedelta(days=400)
 EXPAND_AHEAD = dt.timedelta(days=800)
+CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 
 
 def _now():
@@ -192,8 +202,15 @@ class FakeGoogle(LocalServer):
     def _insert(self, email, body, send_updates, organizer=None, ical_uid=None):
         cal = self.calendars[email]
         event_id = body.get("id") or secrets.token_hex(13)
-        if event_id in cal and cal[event_id].get("status") != "cancelled":
+        if body.get("id") and not CLIENT_ID.match(event_id):
+            raise ApiError(400, "invalid", "Invalid resource id value.")
+        if event_id in cal:
             raise ApiError(409, "duplicate", "The requested identifier already exists.")
+        if organizer is None and body.get("iCalUID"):
+            for other in cal.values():
+                live = other.get("status") != "cancelled" and not other.get("recurringEventId")
+                if live and other.get("iCalUID") == body["iCalUID"]:
+                    raise ApiError(409, "duplicate", "The requested identifier already exists.")
         body.update(
             id=event_id,
             kind="calendar#event",
@@ -315,6 +332,19 @@ class FakeGoogle(LocalServer):
         raise ApiError(404, "notFound", "Not Found")
 
     # -- API -----------------------------------------------------------------
+    def request_kind(self, method, path, query, headers, body):
+        parts = [p for p in path.split("/") if p]
+        if parts[:2] != ["calendar", "v3"]:
+            return None  # sign-in
+        parts = parts[2:]
+        if parts == ["freeBusy"]:
+            return "freebusy"
+        if len(parts) == 3 and parts[2] == "events":
+            return "list" if method == "GET" else "create"
+        if len(parts) == 4 and parts[2] == "events":
+            return {"GET": "get", "PATCH": "update", "PUT": "update", "DELETE": "delete"}.get(method)
+        return "get"
+
     def handle(self, method, path, query, headers, body):
         with self.lock:
             self.requests += 1
@@ -492,6 +522,8 @@ class FakeGoogle(LocalServer):
         time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
         items = []
         for event in sorted(cal.values(), key=lambda e: e["_seq"]):
+            if query.get("iCalUID") and event.get("iCalUID") != query["iCalUID"]:
+                continue
             if since is not None and event["_seq"] <= since:
                 # a changed exception makes its series' instance news even if the master is old
                 continue

@@ -15,7 +15,15 @@ series (daily, weekly, absoluteMonthly patterns; numbered, endDate, noEnd ranges
 expanded into occurrences, with moved and cancelled occurrences; copies in the
 calendars of attendees known to the server (same iCalUId); ``getSchedule``;
 invitations recorded (Graph sends them whenever an organiser's event gains
-attendees); injected 429/503 with ``Retry-After``.
+attendees); injected 429/503 with ``Retry-After``; transport faults (``add_fault``).
+
+Idempotent creates, modelled on Graph's documentation of the event's ``transactionId``
+("a custom identifier specified by a client app for the server to avoid redundant POST
+operations in case of client retries to create the same event"): a POST whose
+``transactionId`` an event of the mailbox already carries answers that event, unchanged.
+
+The fake reads Graph's wire format with its own code (it never imports the provider it
+is used to test).
 """
 
 from __future__ import annotations
@@ -30,11 +38,10 @@ import secrets
 import threading
 import time
 import urllib.parse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil import rrule as dt_rrule
 
-from ..providers.microsoft import iana_zone
-from ..providers.microsoft import parse_graph_datetime as parse_graph_time
 from .local_server import LocalServer
 
 UTC = dt.timezone.utc
@@ -43,8 +50,38 @@ EXPAND_AHEAD = dt.timedelta(days=800)
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
+# the Windows zone names the fake understands (Graph keeps what the client sent)
+WINDOWS_ZONES = {
+    "UTC": "UTC",
+    "GMT Standard Time": "Europe/London",
+    "W. Europe Standard Time": "Europe/Berlin",
+    "Romance Standard Time": "Europe/Paris",
+    "Eastern Standard Time": "America/New_York",
+    "Pacific Standard Time": "America/Los_Angeles",
+    "Tokyo Standard Time": "Asia/Tokyo",
+}
+
+
 def _now():
     return dt.datetime.now(UTC)
+
+
+def _zone(name):
+    name = WINDOWS_ZONES.get(name or "UTC", name or "UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise GraphError(400, "ErrorTimeZoneNotSupported", f"time zone {name} is not supported") from None
+
+
+def parse_graph_time(node: dict) -> dt.datetime:
+    """A dateTimeTimeZone node (or a bare ISO time) as an aware UTC datetime."""
+    text = node["dateTime"].rstrip("Z")
+    head, _dot, frac = text.partition(".")
+    value = dt.datetime.fromisoformat(f"{head}.{frac[:6]}" if frac else head)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_zone(node.get("timeZone") or "UTC"))
+    return value.astimezone(UTC)
 
 
 def graph_time(value: dt.datetime) -> str:
@@ -213,11 +250,7 @@ class FakeGraph(LocalServer):
                 raise GraphError(400, "ErrorInvalidRequest", f"{name} is required")
             tz_name = node.get("timeZone") or "UTC"
             if tz_name != "UTC":
-                from zoneinfo import ZoneInfo
-
-                local = dt.datetime.fromisoformat(node["dateTime"].split(".")[0]).replace(
-                    tzinfo=ZoneInfo(iana_zone(tz_name))
-                )
+                local = dt.datetime.fromisoformat(node["dateTime"].split(".")[0]).replace(tzinfo=_zone(tz_name))
                 node = {"dateTime": graph_time(local), "timeZone": "UTC"}
                 body.setdefault("originalStartTimeZone", tz_name)
             else:
@@ -245,7 +278,8 @@ class FakeGraph(LocalServer):
                 fields = {
                     k: copy.deepcopy(v)
                     for k, v in event.items()
-                    if not k.startswith("_") and k not in ("id", "changeKey", "@odata.etag", "isOrganizer")
+                    if not k.startswith("_")
+                    and k not in ("id", "changeKey", "@odata.etag", "isOrganizer", "transactionId")
                 }
                 if copy_event is None:
                     self._create(email, fields, organizer=event["organizer"], ical_uid=event["iCalUId"])
@@ -368,6 +402,9 @@ class FakeGraph(LocalServer):
                 return 200, self._schedule(json.loads(body or b"{}"))
             if parts in (["events"], ["calendar", "events"]) and method == "POST":
                 data = json.loads(body or b"{}")
+                repeated = self._by_transaction(email, data.get("transactionId"))
+                if repeated is not None:
+                    return 201, self._public(repeated)
                 return 201, self._public(self._create(email, data))
             if len(parts) == 2 and parts[0] == "events":
                 return self._one(email, parts[1], method, headers, body)
@@ -379,6 +416,26 @@ class FakeGraph(LocalServer):
                 hi = parse_graph_time({"dateTime": query["endDateTime"]}) if query.get("endDateTime") else None
                 return 200, {"value": [self._public(o) for o in self._expand(email, master, lo, hi)]}
             raise GraphError(404, "UnknownError", "not found")
+
+    def _by_transaction(self, email, transaction_id):
+        if not transaction_id:
+            return None
+        for event in self.mailboxes[email].values():
+            if event.get("transactionId") == transaction_id and not event.get("_deleted"):
+                return event
+        return None
+
+    def request_kind(self, method, path, query, headers, body):
+        if "/oauth2/v2.0/" in path or path.endswith("openid-configuration"):
+            return None
+        parts = [p for p in path.split("/") if p]
+        if parts[-2:] == ["calendarView", "delta"]:
+            return "list"
+        if parts[-1:] == ["getSchedule"]:
+            return "freebusy"
+        if parts[-1:] == ["events"] and method == "POST":
+            return "create"
+        return {"GET": "get", "PATCH": "update", "DELETE": "delete"}.get(method, "get")
 
     def _identity(self, method, path, query, body):
         tenant = path.strip("/").split("/")[0]

@@ -9,8 +9,18 @@ import os
 import ssl
 import tempfile
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+#: Transport faults every fake can inject (``LocalServer.add_fault``):
+#: ``reset``    the connection is closed before the request is handled (nothing happens)
+#: ``delay``    the answer comes after ``value`` seconds (the request is handled: a client
+#:              that timed out has lost the answer of a write that happened)
+#: ``lose``     the request is handled, then the connection is closed without an answer
+#: ``lose503``  the request is handled, then answered 503 (a front end that gave up)
+#: ``status``   answered ``value`` (e.g. 500, 502, 503) without handling the request
+FAULT_KINDS = ("reset", "delay", "lose", "lose503", "status")
 
 
 def self_signed_certificate(prefix="fake-server-"):
@@ -70,6 +80,44 @@ class LocalServer:
     def __init__(self):
         self.httpd = None
         self._local = threading.local()
+        self.transport_faults = []  # [kind, value, kinds of request or None, count left]
+        self._fault_lock = threading.Lock()
+
+    # -- transport faults ----------------------------------------------------
+    def add_fault(self, kind, *, on=None, count=1, value=None):
+        """Inject ``count`` faults of ``kind`` (see FAULT_KINDS) into the next requests.
+
+        ``on``: kinds of request (as :meth:`request_kind` names them, e.g. ``"create"``,
+        ``"list"``, ``"update"``, ``"delete"``, ``"get"``) the fault hits; None: any
+        request to the calendar API (sign-in endpoints are never hit).
+        """
+        assert kind in FAULT_KINDS, kind
+        on = {on} if isinstance(on, str) else set(on) if on else None
+        with self._fault_lock:
+            self.transport_faults.append([kind, value, on, count])
+
+    def clear_faults(self):
+        with self._fault_lock:
+            self.transport_faults.clear()
+
+    def request_kind(self, method, path, query, headers, body):
+        """What a request does, in the words of ``add_fault(on=...)``; None: never faulted."""
+        return None
+
+    def _take_fault(self, method, path, query, headers, body):
+        with self._fault_lock:
+            if not self.transport_faults:
+                return None
+            kind = self.request_kind(method, path, query, headers, body)
+            if kind is None:
+                return None
+            for fault in self.transport_faults:
+                if fault[2] is None or kind in fault[2]:
+                    fault[3] -= 1
+                    if fault[3] <= 0:
+                        self.transport_faults.remove(fault)
+                    return fault[0], fault[1]
+        return None
 
     def handle(self, method, path, query, headers, body):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -140,11 +188,27 @@ class _JsonHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {}
+        fault = self.fake._take_fault(self.command, parsed.path, query, self.headers, body)
+        kind, value = fault or (None, None)
+        if kind == "reset":
+            self.close_connection = True
+            return
+        if kind == "status":
+            self._send(int(value or 503), b"", {"Content-Length": "0"})
+            return
+        if kind == "delay":
+            time.sleep(float(value or 1))
         try:
             reply = self.fake.handle(self.command, parsed.path, query, self.headers, body)
             status, payload, headers = reply if len(reply) == 3 else (*reply, {})
         except self.fake.error_class as exc:
             status, payload, headers = self.fake.error_reply(exc)
+        if kind == "lose":
+            self.close_connection = True
+            return
+        if kind == "lose503":
+            self._send(503, b"", {"Content-Length": "0"})
+            return
         if status == 302:
             self.send_response(302)
             self.send_header("Location", payload["_location"])
@@ -159,6 +223,14 @@ class _JsonHandler(BaseHTTPRequestHandler):
         if payload is not None and not raw:
             self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def _send(self, status, data, headers):
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
         self.end_headers()
         if data:
             self.wfile.write(data)
