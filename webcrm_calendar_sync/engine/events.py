@@ -241,6 +241,24 @@ class RemoteEvent:
     def replace(self, **changes) -> RemoteEvent:
         return dataclasses.replace(self, **changes)
 
+    def same_content(self, other: RemoteEvent) -> bool:
+        """Whether ``other`` already shows what a write of this event sets (title, text, place, time)."""
+
+        def text(value):
+            return " ".join((value or "").split())
+
+        return (
+            text(self.summary) == text(other.summary)
+            and text(self.description) == text(other.description)
+            and text(self.location) == text(other.location)
+            and self.all_day == other.all_day
+            and (
+                (self.start_date, self.end_date) == (other.start_date, other.end_date)
+                if self.all_day
+                else (self.start, self.end) == (other.start, other.end)
+            )
+        )
+
     @property
     def idempotency_key(self) -> Optional[str]:
         """What makes a repeated create of this event find the first one."""

@@ -135,6 +135,19 @@ def parse_retry_after(value) -> Optional[float]:
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
+def update_or_landed(write: Callable[[], RemoteEvent], read: Callable[[], RemoteEvent], wanted: RemoteEvent):
+    """Run an update guarded by an etag; on :class:`errors.Conflict`, read the event: when it
+    already shows ``wanted`` (an earlier attempt landed and only its answer was lost), that
+    is the result, otherwise the conflict stands."""
+    try:
+        return write()
+    except errors.Conflict:
+        current = read()
+        if wanted.same_content(current):
+            return current
+        raise
+
+
 def delete_ignoring_missing(func: Callable) -> None:
     """Run a delete; an event that is already gone (NotFound) is what was wanted."""
     try:

@@ -79,7 +79,7 @@ from ..events import (
     normalize_ical_uid,
     utc,
 )
-from ..provider import CalendarProvider, call_with_retry, convert_each, delete_ignoring_missing
+from ..provider import CalendarProvider, call_with_retry, convert_each, delete_ignoring_missing, update_or_landed
 
 AUTH_TYPES = {"basic": BASIC, "ntlm": NTLM}
 PAGE_SIZE = 512  # SyncFolderItems' maximum
@@ -577,22 +577,24 @@ class ExchangeProvider(CalendarProvider):
             fields["uid"] = f"{uuid.uuid5(uuid.NAMESPACE_URL, key)}@odoo"
         else:
             fields["uid"] = f"{uuid.uuid4()}@odoo"
-        if key:
-            existing = self._call(lambda: self._find_by_uid(fields["uid"], event))
-            if existing is not None:
-                if (existing.organizer.email_address if existing.organizer else "").lower() != self.email:
-                    return from_ews(existing)  # the account's copy of someone else's meeting: linked
-                # an earlier attempt made it (its answer was lost): bring it to this content
-                return self.update_event(existing.id, event, send_invitations=send_invitations).replace(
-                    ical_uid=normalize_ical_uid(fields["uid"])
-                )
 
         def run():
+            # looked up on every attempt: the previous one may have made the item
+            existing = self._find_by_uid(fields["uid"], event) if key else None
+            if existing is not None:
+                return existing, False
             item = CalendarItem(account=self.account, folder=self.calendar, **fields)
             item.save(send_meeting_invitations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
-            return item
+            return item, True
 
-        item = self._call(run)
+        item, created = self._call(run)
+        if not created:
+            if (item.organizer.email_address if item.organizer else "").lower() != self.email:
+                return from_ews(item)  # the account's copy of someone else's meeting: linked
+            # an earlier attempt made it (its answer was lost): bring it to this content
+            return self.update_event(item.id, event, send_invitations=send_invitations).replace(
+                ical_uid=normalize_ical_uid(fields["uid"])
+            )
         return event.replace(
             external_id=item.id,
             etag=item.changekey,
@@ -638,8 +640,11 @@ class ExchangeProvider(CalendarProvider):
             )
             return item
 
-        item = self._call(run)
-        return event.replace(external_id=external_id, etag=item.changekey, updated=dt.datetime.now(UTC))
+        def write():
+            item = self._call(run)
+            return event.replace(external_id=external_id, etag=item.changekey, updated=dt.datetime.now(UTC))
+
+        return update_or_landed(write, lambda: self.get_event(external_id), event)
 
     def delete_event(self, external_id, *, etag=None, send_invitations=False):
         def run():

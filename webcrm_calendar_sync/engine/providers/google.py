@@ -47,6 +47,7 @@ from ..provider import (
     convert_each,
     delete_ignoring_missing,
     parse_retry_after,
+    update_or_landed,
 )
 
 AUTH_URI = DEFAULT_ENDPOINTS["google"]["auth_uri"]
@@ -435,7 +436,9 @@ class GoogleProvider(CalendarProvider):
             body=body,
             sendUpdates="all" if send_invitations else "none",
         )
-        return from_google(self._execute(request, if_match=etag))
+        return update_or_landed(
+            lambda: from_google(self._execute(request, if_match=etag)), lambda: self.get_event(external_id), event
+        )
 
     def delete_event(self, external_id, *, etag=None, send_invitations=False):
         request = self.service.events().delete(

@@ -49,6 +49,7 @@ from ..provider import (
     convert_each,
     delete_ignoring_missing,
     parse_retry_after,
+    update_or_landed,
 )
 
 AUTHORITY_HOST = DEFAULT_ENDPOINTS["microsoft"]["authority_host"]
@@ -497,8 +498,11 @@ class MicrosoftProvider(CalendarProvider):
             invited = any(a.email != self.email for a in current.attendees)
         body = to_graph(event, with_attendees=invited)
         headers = {"If-Match": f'W/"{etag}"'} if etag else None
-        return self._event(
-            self._request("PATCH", f"/me/events/{urllib.parse.quote(external_id)}", json_body=body, headers=headers)
+        path = f"/me/events/{urllib.parse.quote(external_id)}"
+        return update_or_landed(
+            lambda: self._event(self._request("PATCH", path, json_body=body, headers=headers)),
+            lambda: self.get_event(external_id),
+            event,
         )
 
     def delete_event(self, external_id, *, etag=None, send_invitations=False):

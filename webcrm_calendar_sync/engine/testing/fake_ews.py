@@ -102,6 +102,7 @@ class Mailbox:
         self.tombstones = {}  # item id -> seq of its deletion
         self.folder_id = _b64(f"calendar:{email}")
         self.generation = 0  # bumped when the password changes: authenticated connections must log in again
+        self.sync_generation = 0  # sync states of another generation are refused (ErrorInvalidSyncStateData)
 
 
 class FakeEWS(LocalServer):
@@ -138,6 +139,12 @@ class FakeEWS(LocalServer):
             self.mailboxes[email] = Mailbox(email, password, username, self.domain, name or username.title())
             self._write_ntlm_users()
         return self.mailboxes[email]
+
+    def invalidate_sync_states(self, email):
+        """Refuse every sync state handed out so far, as Exchange does after a mailbox move."""
+        with self.lock:
+            box = self.mailboxes[email.lower()]
+            box.sync_generation += 1
 
     def set_password(self, email, password):
         with self.lock:
@@ -558,9 +565,10 @@ class FakeEWS(LocalServer):
         since = 0
         if state_text:
             try:
-                owner, since = _unb64(state_text).rsplit(":", 1)
+                owner, generation, since = _unb64(state_text).rsplit(":", 2)
                 since = int(since)
                 assert owner == box.email
+                assert int(generation) == box.sync_generation
             except Exception:  # noqa: BLE001 - any foreign state is invalid
                 return self._messages(
                     "SyncFolderItems",
@@ -588,7 +596,7 @@ class FakeEWS(LocalServer):
             parts.append(f"<t:{tag}>{self._item_xml(item, fields)}</t:{tag}>")
         new_since = page[-1][0] if page else max(since, self._last_seq(box))
         inner = (
-            f"<m:SyncState>{_b64(f'{box.email}:{new_since}')}</m:SyncState>"
+            f"<m:SyncState>{_b64(f'{box.email}:{box.sync_generation}:{new_since}')}</m:SyncState>"
             f"<m:IncludesLastItemInRange>{'false' if rest else 'true'}</m:IncludesLastItemInRange>"
             f"<m:Changes>{''.join(parts)}</m:Changes>"
         )

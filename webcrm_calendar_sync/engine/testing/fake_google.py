@@ -173,6 +173,17 @@ class FakeGoogle(LocalServer):
         with self.lock:
             return copy.deepcopy(self._insert(email.lower(), copy.deepcopy(body), send_updates))
 
+    def corrupt(self, email, event_id, **fields):
+        """Store fields as given (None removes one), past validation: data another client left."""
+        with self.lock:
+            event = self.calendars[email.lower()][event_id]
+            for key, value in fields.items():
+                if value is None:
+                    event.pop(key, None)
+                else:
+                    event[key] = value
+            self._stamp(event)
+
     def events_of(self, email, include_cancelled=False):
         with self.lock:
             return [
@@ -541,7 +552,11 @@ class FakeGoogle(LocalServer):
                 items.extend(self._instances(email, event, time_min, time_max))
                 continue
             if not event.get("recurrence") and (time_min or time_max) and not cancelled:
-                start, end = _when(event["start"]), _when(event["end"])
+                try:
+                    start, end = _when(event["start"]), _when(event.get("end") or event["start"])
+                except (KeyError, ValueError, TypeError):
+                    items.append(event)  # stored badly by another client: listed as it is
+                    continue
                 if (time_max and start >= time_max) or (time_min and end <= time_min):
                     continue
             items.append(event)

@@ -175,6 +175,17 @@ class FakeGraph(LocalServer):
         with self.lock:
             return copy.deepcopy(self._create(email.lower(), copy.deepcopy(body)))
 
+    def corrupt(self, email, event_id, **fields):
+        """Store fields as given (None removes one), past validation: data another client left."""
+        with self.lock:
+            event = self.mailboxes[email.lower()][event_id]
+            for key, value in fields.items():
+                if value is None:
+                    event.pop(key, None)
+                else:
+                    event[key] = value
+            self._stamp(event)
+
     def events_of(self, email):
         with self.lock:
             return [
@@ -602,7 +613,11 @@ class FakeGraph(LocalServer):
                     items.append(event)
                     items.extend(occurrences)
                 continue
-            s, e = parse_graph_time(event["start"]), parse_graph_time(event["end"])
+            try:
+                s, e = parse_graph_time(event["start"]), parse_graph_time(event.get("end") or event["start"])
+            except (KeyError, ValueError, TypeError, GraphError):
+                items.append(event)  # stored badly by another client: listed as it is
+                continue
             if s < hi and e > lo:
                 items.append(event)
         offset = state["offset"]

@@ -80,21 +80,29 @@ class LocalServer:
     def __init__(self):
         self.httpd = None
         self._local = threading.local()
-        self.transport_faults = []  # [kind, value, kinds of request or None, count left]
+        self.in_flight = 0  # requests being handled now (a delayed one may outlive its client)
+        self.transport_faults = []  # [kind, value, kinds of request or None, count left, to let through]
         self._fault_lock = threading.Lock()
 
     # -- transport faults ----------------------------------------------------
-    def add_fault(self, kind, *, on=None, count=1, value=None):
+    def add_fault(self, kind, *, on=None, count=1, value=None, after=0):
         """Inject ``count`` faults of ``kind`` (see FAULT_KINDS) into the next requests.
 
         ``on``: kinds of request (as :meth:`request_kind` names them, e.g. ``"create"``,
         ``"list"``, ``"update"``, ``"delete"``, ``"get"``) the fault hits; None: any
-        request to the calendar API (sign-in endpoints are never hit).
+        request to the calendar API (sign-in endpoints are never hit). ``after``: let
+        that many matching requests through first (e.g. to break the second page).
         """
         assert kind in FAULT_KINDS, kind
         on = {on} if isinstance(on, str) else set(on) if on else None
         with self._fault_lock:
-            self.transport_faults.append([kind, value, on, count])
+            self.transport_faults.append([kind, value, on, count, after])
+
+    def wait_idle(self, timeout=10.0):
+        """Wait until no request is being handled (e.g. a delayed one whose client gave up)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def clear_faults(self):
         with self._fault_lock:
@@ -113,6 +121,9 @@ class LocalServer:
                 return None
             for fault in self.transport_faults:
                 if fault[2] is None or kind in fault[2]:
+                    if fault[4] > 0:
+                        fault[4] -= 1
+                        return None
                     fault[3] -= 1
                     if fault[3] <= 0:
                         self.transport_faults.remove(fault)
@@ -183,6 +194,17 @@ class _JsonHandler(BaseHTTPRequestHandler):
         super().handle()
 
     def _dispatch(self):
+        with self.fake._fault_lock:
+            self.fake.in_flight += 1
+        try:
+            self._serve()
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            self.close_connection = True  # the client gave up (timeout): nobody reads the answer
+        finally:
+            with self.fake._fault_lock:
+                self.fake.in_flight -= 1
+
+    def _serve(self):
         parsed = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
