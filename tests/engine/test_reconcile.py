@@ -215,3 +215,85 @@ def test_deleting_a_series_removes_its_occurrences():
     assert sorted(b.external_id for b in plan.delete) == ["s_1", "s_2"]
     cancelled_master = ChangeSet(events=[remote("s", "e9", status=CANCELLED)])
     assert len(plan_changes(cancelled_master, bindings).delete) == 2
+
+
+# -- collapsed listings (issue 10, point 6) ------------------------------------------
+@pytest.mark.parametrize("bound", [1, 2, 3, 10, 30])
+def test_an_empty_full_listing_removes_nothing_at_any_size(bound):
+    bindings = [binding(f"e{i}", i) for i in range(1, bound + 1)]
+    changes = ChangeSet(events=[], full=True, next_state="token-after-empty")
+    plan = plan_changes(changes, bindings, window=WINDOW)
+    assert not plan.delete
+    assert plan.mass_delete_blocked == bound and plan.hold_sync_state
+    assert plan.held_ids == sorted(f"e{i}" for i in range(1, bound + 1))
+    assert changes.next_state is None  # never cemented, even by a caller that stores whatever it gets
+
+
+def test_a_listing_missing_more_than_half_is_held_and_a_few_removals_are_believed():
+    bindings = [binding(f"e{i}", i) for i in range(1, 5)]
+    # 3 of 4 gone: collapsed
+    held = plan_changes(ChangeSet(events=[remote("e1")], full=True), bindings, window=WINDOW)
+    assert not held.delete and held.hold_sync_state and held.held_ids == ["e2", "e3", "e4"]
+    # 1 of 4 gone: a meeting deleted while the sync state had expired
+    believed = plan_changes(
+        ChangeSet(events=[remote("e1"), remote("e2"), remote("e3")], full=True, next_state="t"), bindings, window=WINDOW
+    )
+    assert [b.external_id for b in believed.delete] == ["e4"] and not believed.hold_sync_state
+
+
+def test_the_next_listing_decides_a_held_collapse():
+    bindings = [binding("e1", 1), binding("e2", 2)]
+    first = plan_changes(ChangeSet(events=[], full=True), bindings, window=WINDOW)
+    assert not first.delete and first.held_ids == ["e1", "e2"]
+    # the next full listing comes back: nothing was lost
+    back = plan_changes(ChangeSet(events=[remote("e1"), remote("e2")], full=True), bindings, window=WINDOW)
+    assert not back.delete and not back.hold_sync_state
+    # or it is empty again: the meetings are really gone
+    again = plan_changes(
+        ChangeSet(events=[], full=True, next_state="t2"), bindings, window=WINDOW, held_ids=first.held_ids
+    )
+    assert sorted(b.external_id for b in again.delete) == ["e1", "e2"] and not again.hold_sync_state
+    # a listing missing other meetings than the held ones is not a confirmation
+    other = [binding("e1", 1), binding("e3", 3)]
+    still = plan_changes(ChangeSet(events=[], full=True), other, window=WINDOW, held_ids=first.held_ids)
+    assert not still.delete and still.hold_sync_state
+
+
+def test_explicit_deletions_are_applied_even_when_they_remove_everything():
+    bindings = [binding(f"e{i}", i) for i in range(1, 4)]
+    changes = ChangeSet(deleted_ids=["e1", "e2", "e3"], next_state="t")
+    plan = plan_changes(changes, bindings, window=WINDOW)
+    assert len(plan.delete) == 3 and not plan.hold_sync_state and changes.next_state == "t"
+    cancelled = ChangeSet(events=[remote(f"e{i}", "e2", status=CANCELLED) for i in range(1, 4)])
+    assert len(plan_changes(cancelled, bindings, window=WINDOW).delete) == 3
+
+
+# -- bad events (point 5) -------------------------------------------------------------
+def test_an_event_that_cannot_be_mirrored_changes_nothing_and_is_reported():
+    bindings = [binding("a", 1), binding("b", 2)]
+    backwards = remote("b", "e2", start=T0, end=T0 - dt.timedelta(hours=1))
+    nostart = RemoteEvent(external_id="c", ical_uid="uid-c", etag="e1")
+    changes = ChangeSet(events=[remote("a"), backwards, nostart], full=True, invalid=[("d", "bad_date")])
+    plan = plan_changes(changes, bindings + [binding("d", 4)], window=WINDOW)
+    assert plan.is_empty and plan.unchanged == 1
+    assert sorted(plan.invalid) == [("b", "end_before_start"), ("c", "no_start"), ("d", "bad_date")]
+    assert plan.summary()["invalid"] == 3
+
+
+# -- one meeting, whatever the UID's form (point 4) and second copies (point 1) -----------
+def test_uid_keys_compare_in_one_normal_form():
+    from engine.events import vcal_global_object_id
+
+    plain = "0g7tl4v3b9q2k1@google.com"
+    start = T0 + dt.timedelta(days=7)
+    assert uid_key(vcal_global_object_id(plain), start) == uid_key(plain, start)
+    plan = plan_changes(
+        ChangeSet(events=[remote("ms1", uid=vcal_global_object_id(plain))]), [], {uid_key(plain, None): 12}
+    )
+    assert [(link.remote.external_id, link.event_id) for link in plan.link] == [("ms1", 12)]
+
+
+def test_a_second_copy_of_a_bound_meeting_in_the_same_calendar_is_linked():
+    bound = binding("first", 5, ical_uid="odoo-uid-1@odoo")
+    plan = plan_changes(ChangeSet(events=[remote("first"), remote("second", uid="odoo-uid-1@odoo")]), [bound])
+    assert not plan.create and [(link.remote.external_id, link.event_id) for link in plan.link] == [("second", 5)]
