@@ -6,8 +6,8 @@ import struct
 
 import pytest
 
-from engine import errors
-from engine.events import (
+from odoo.addons.webcrm_calendar_sync.engine import errors
+from odoo.addons.webcrm_calendar_sync.engine.events import (
     ChangeSet,
     RemoteEvent,
     html_to_text,
@@ -16,7 +16,12 @@ from engine.events import (
     repair,
     vcal_global_object_id,
 )
-from engine.provider import call_with_retry, convert_each, delete_ignoring_missing, parse_retry_after
+from odoo.addons.webcrm_calendar_sync.engine.provider import (
+    call_with_retry,
+    convert_each,
+    delete_ignoring_missing,
+    parse_retry_after,
+)
 
 UTC = dt.timezone.utc
 CLASS_ID = bytes([0x04, 0x00, 0x00, 0x00, 0x82, 0x00, 0xE0, 0x00, 0x74, 0xC5, 0xB7, 0x10, 0x1A, 0x82, 0xE0, 0x08])

@@ -282,7 +282,7 @@ def test_an_event_that_cannot_be_mirrored_changes_nothing_and_is_reported():
 
 # -- one meeting, whatever the UID's form (point 4) and second copies (point 1) -----------
 def test_uid_keys_compare_in_one_normal_form():
-    from engine.events import vcal_global_object_id
+    from odoo.addons.webcrm_calendar_sync.engine.events import vcal_global_object_id
 
     plain = "0g7tl4v3b9q2k1@google.com"
     start = T0 + dt.timedelta(days=7)
