@@ -8,6 +8,7 @@ import datetime as dt
 import urllib.parse
 
 import requests
+from exchangelib.protocol import CachingProtocol
 
 from odoo.addons.webcrm_calendar_sync.engine.providers import exchange as ex
 from odoo.addons.webcrm_calendar_sync.engine.providers import google
@@ -198,7 +199,7 @@ class ExchangeRig:
         self.server.clear_faults()
         self.server.add_mailbox(OWNER, "ann-pw")
         self.server.add_mailbox(GUEST, "bob-pw")
-        ex.CachingProtocol.clear_cache()
+        CachingProtocol.clear_cache()
 
     def provider(self, email=OWNER, timeout=5, page_size=None):
         return ex.ExchangeProvider(
