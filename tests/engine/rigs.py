@@ -4,7 +4,9 @@ break them, count what the server holds. Not a test module (no ``test_`` prefix)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import urllib.parse
 
 import requests
@@ -51,6 +53,7 @@ class GoogleRig:
             retry_delay=0.001,
             timeout=timeout,
             page_size=page_size or google.PAGE_SIZE,
+            label=email,
         )
 
     def add(self, subject, start, hours=1, attendees=(), uid=None, organizer=OWNER):
@@ -247,6 +250,25 @@ class ExchangeRig:
 
     def stop(self):
         self.server.stop()
+
+
+@contextlib.contextmanager
+def log_lines(logger_name):
+    """The messages ``logger_name`` logs meanwhile (whatever logging set-up Odoo's runner made)."""
+    lines = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: lines.append(record.getMessage())
+    logger = logging.getLogger(logger_name)
+    level, disabled = logger.level, logger.disabled
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.disabled = False
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
 
 
 RIGS = {"google": GoogleRig, "microsoft": GraphRig, "exchange": ExchangeRig}

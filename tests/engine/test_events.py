@@ -1,12 +1,13 @@
 """The engine's shared helpers: UID normal form, HTML to text, Retry-After, event checks."""
 
 import datetime as dt
-import logging
 import struct
 
 import pytest
+from rigs import log_lines
 
 from odoo.addons.webcrm_calendar_sync.engine import errors
+from odoo.addons.webcrm_calendar_sync.engine import provider as provider_module
 from odoo.addons.webcrm_calendar_sync.engine.events import (
     ChangeSet,
     RemoteEvent,
@@ -149,7 +150,7 @@ def test_a_missing_end_is_the_start():
     assert day.end_date == T.date() and invalid_reason(day) is None
 
 
-def test_convert_each_isolates_bad_items(caplog):
+def test_convert_each_isolates_bad_items():
     def convert(item):
         if item["id"] == "boom":
             raise KeyError("start")
@@ -159,8 +160,9 @@ def test_convert_each_isolates_bad_items(caplog):
 
     items = [{"id": "ok", "hours": 1}, {"id": "boom"}, {"id": "back", "hours": -1}, {"id": "invalid"}]
     changes = ChangeSet()
-    with caplog.at_level(logging.WARNING):
+    with log_lines(provider_module.__name__) as lines:
         good = list(convert_each(items, convert, changes, provider="Test", account="acct-7"))
     assert [e.external_id for e in good] == ["ok"]
     assert changes.invalid == [("boom", "unreadable"), ("back", "end_before_start"), ("invalid", "bad_date")]
-    assert "acct-7" in caplog.text and "boom" in caplog.text and "back" in caplog.text
+    text = "\n".join(lines)
+    assert "acct-7" in text and "boom" in text and "back" in text

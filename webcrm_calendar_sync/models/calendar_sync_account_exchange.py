@@ -32,6 +32,7 @@ class CalendarSyncAccount(models.Model):
             # short and configurable: a server that never answers costs this once per back-off
             timeout=self._request_timeout(),
             max_wait=self._request_timeout(),
+            label=f"#{self.id} {self.email or ''}",
         )
 
     def _subscribe_exchange(self):

@@ -82,4 +82,5 @@ class CalendarSyncAccount(models.Model):
             api_endpoint=conf["api_endpoint"],
             timeout=self._request_timeout(),
             on_credentials_changed=self._store_refreshed_credentials,
+            label=f"#{self.id} {self.email or ''}",
         )

@@ -83,4 +83,5 @@ class CalendarSyncAccount(models.Model):
             verify=conf["verify"],
             timeout=self._request_timeout(),
             on_credentials_changed=self._store_refreshed_credentials,
+            label=f"#{self.id} {self.email or ''}",
         )

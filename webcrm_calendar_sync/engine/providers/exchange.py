@@ -345,8 +345,9 @@ class ExchangeProvider(CalendarProvider):
         retry_delay: float = 0.5,
         max_wait: float = 20.0,
         on_credentials_changed=None,
+        label: str = "",
     ):
-        super().__init__(on_credentials_changed=on_credentials_changed)
+        super().__init__(on_credentials_changed=on_credentials_changed, label=label)
         _redact_exchangelib_logs()
         self.endpoint = service_endpoint.strip()
         self.email = (email or "").strip().lower()

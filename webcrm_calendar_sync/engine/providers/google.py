@@ -286,8 +286,9 @@ class GoogleProvider(CalendarProvider):
         page_size: int = PAGE_SIZE,
         retry_delay: float = 0.5,
         on_credentials_changed=None,
+        label: str = "",
     ):
-        super().__init__(on_credentials_changed=on_credentials_changed)
+        super().__init__(on_credentials_changed=on_credentials_changed, label=label)
         self.calendar_id = calendar_id
         self.page_size = page_size
         self.retry_delay = retry_delay

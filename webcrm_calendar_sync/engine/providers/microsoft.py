@@ -350,8 +350,9 @@ class MicrosoftProvider(CalendarProvider):
         page_size: int = PAGE_SIZE,
         retry_delay: float = 0.5,
         on_credentials_changed=None,
+        label: str = "",
     ):
-        super().__init__(on_credentials_changed=on_credentials_changed)
+        super().__init__(on_credentials_changed=on_credentials_changed, label=label)
         self.email = (email or "").lower()
         self.graph = graph_endpoint.rstrip("/")
         self.timeout = timeout
