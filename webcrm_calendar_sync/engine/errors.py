@@ -28,6 +28,13 @@ class AuthRevoked(SyncError):
     user_message = "Access to the calendar was revoked or has expired. Subscribe the calendar again to grant access."
 
 
+class NotSubscribed(SyncError):
+    """The account has no grant or password yet: its user has to subscribe it first."""
+
+    retryable = False
+    user_message = "This calendar is not subscribed yet. Subscribe it first."
+
+
 class RateLimited(SyncError):
     """The provider asks us to slow down (429, 403 rateLimitExceeded, ErrorServerBusy)."""
 

@@ -403,15 +403,14 @@ class CalendarEvent(models.Model):
     def create(self, vals_list):
         events = super().create(vals_list)
         if not self.env.context.get("calendar_sync_from_remote"):
-            events._outbox_mark(send_invitations=bool(self.env.context.get("calendar_sync_send_invitations")))
+            events._outbox_mark()
         return events
 
     def write(self, vals):
         if self.env.context.get("calendar_sync_from_remote") or not (SYNCED_FIELDS & set(vals)):
             return super().write(vals)
-        send = bool(self.env.context.get("calendar_sync_send_invitations"))
         if "user_id" not in vals:
-            self._check_writable(send_invitations=send)
+            self._check_writable()
         old_organizers = {event.id: event.user_id for event in self}
         result = super().write(vals)
         if "user_id" in vals:
@@ -424,7 +423,7 @@ class CalendarEvent(models.Model):
                 if old != event.user_id and stale:
                     stale.filtered(lambda b: not b.external_id).unlink()
                     stale.exists().write({"state": "to_delete"})
-        self._outbox_mark(send_invitations=send)
+        self._outbox_mark()
         return result
 
     def unlink(self):

@@ -77,7 +77,6 @@ class CalendarSyncAccount(models.Model):
         [
             ("draft", "Not subscribed"),
             ("subscribed", "Subscribed"),
-            ("syncing", "Synchronising"),
             ("synced", "Synced"),
             ("error", "Error"),
             ("paused", "Paused"),
@@ -407,7 +406,7 @@ class CalendarSyncAccount(models.Model):
                 "email": a.email or "",
                 "state": a.state,
                 "last_sync": fields.Datetime.to_string(a.last_sync_date) if a.last_sync_date else False,
-                "syncing": bool(a.sync_requested_date) or a.state == "syncing",
+                "syncing": bool(a.sync_requested_date),
                 "error": a.last_error if a.state == "error" or a.needs_reauth else False,
                 "needs_reauth": a.needs_reauth,
             }
@@ -524,7 +523,7 @@ class CalendarSyncAccount(models.Model):
     def _record_error(self, exc):
         message = exc.message if isinstance(exc, sync_errors.SyncError) else str(exc)
         vals = {"last_error": message, "state": "error"}
-        if isinstance(exc, sync_errors.AuthRevoked):
+        if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
             vals["needs_reauth"] = True
         # passing trouble (outage, throttling) keeps the sync state: the account shows the
         # error and the next run resumes from where the last good sync stopped
@@ -672,16 +671,9 @@ class CalendarSyncAccount(models.Model):
         if not user:
             return self.browse()
         return self.sudo().search(
-            [("user_id", "=", user.id), ("state", "in", ("subscribed", "synced", "syncing", "error"))],
+            [("user_id", "=", user.id), ("state", "in", ("subscribed", "synced", "error"))],
             limit=1,
         )
-
-    def _uid_key(self, remote):
-        return uid_key(remote.ical_uid, remote.original_start)
-
-    def _mark_expired_window(self):
-        """Bindings that left the window are kept; nothing else to do (documented)."""
-        return timedelta(0)
 
 
 def _invalid_events(changes):

@@ -15,7 +15,8 @@ class CalendarSyncAccount(models.Model):
         help="Build of the Exchange server, learnt when subscribing (later syncs skip asking for it).",
     )
 
-    def _exchange_provider(self, password=None):
+    def _exchange_provider_with(self, password=None):
+        """An Exchange provider for this account with ``password`` (default: the stored one), unchecked."""
         from ..engine.providers import exchange
 
         self.ensure_one()
@@ -48,7 +49,7 @@ class CalendarSyncAccount(models.Model):
         _token, password = self._get_credentials()
         if not password:
             raise sync_errors.ConfigurationError(_("Enter the password of the Exchange mailbox."))
-        provider = self._exchange_provider(password)
+        provider = self._exchange_provider_with(password)
         provider.server_build = None  # ask the server again: it may have been upgraded
         found = provider.check_connection()
         # sudo: what the server told us is not a change of connection (write() would drop the password)
@@ -72,8 +73,9 @@ class CalendarSyncAccount(models.Model):
         }
 
     def _build_exchange_provider(self):
+        """The provider a sync uses (see ``_get_provider``): only for a subscribed account."""
         self.ensure_one()
         _token, password = self._get_credentials()
         if not password or self.state == "draft":
-            raise sync_errors.AuthRevoked(_("This Exchange calendar is not subscribed yet."))
-        return self._exchange_provider(password)
+            raise sync_errors.NotSubscribed(_("This Exchange calendar is not subscribed yet. Subscribe it first."))
+        return self._exchange_provider_with(password)

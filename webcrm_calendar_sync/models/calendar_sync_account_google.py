@@ -73,7 +73,7 @@ class CalendarSyncAccount(models.Model):
         conf = self._google_settings()
         token, _password = self._get_credentials()
         if not token:
-            raise sync_errors.AuthRevoked(_("This Google calendar is not subscribed yet."))
+            raise sync_errors.NotSubscribed(_("This Google calendar is not subscribed yet. Subscribe it first."))
         return google.GoogleProvider(
             token,
             client_id=conf["client_id"],

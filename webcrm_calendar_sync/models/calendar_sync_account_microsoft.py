@@ -72,7 +72,7 @@ class CalendarSyncAccount(models.Model):
         conf = self._microsoft_settings()
         cache, _password = self._get_credentials()
         if not cache:
-            raise sync_errors.AuthRevoked(_("This Microsoft 365 calendar is not subscribed yet."))
+            raise sync_errors.NotSubscribed(_("This Microsoft 365 calendar is not subscribed yet. Subscribe it first."))
         return microsoft.MicrosoftProvider(
             cache,
             client_id=conf["client_id"],

@@ -21,7 +21,7 @@ from odoo.tools import SQL, config
 
 _logger = logging.getLogger(__name__)
 
-SYNCABLE_STATES = ("subscribed", "synced", "syncing", "error")
+SYNCABLE_STATES = ("subscribed", "synced", "error")
 DEFAULT_INTERVAL_MINUTES = 10
 DEFAULT_BACKOFF_MAX_MINUTES = 60
 DEFAULT_CRON_LIMIT = 120  # seconds: Odoo's default limit_time_real

@@ -8,7 +8,6 @@ from markupsafe import Markup, escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import html2plaintext
 
 from ..engine import errors as sync_errors
 from ..engine.events import UTC
@@ -19,7 +18,7 @@ _logger = logging.getLogger(__name__)
 
 MAX_PUSH_ATTEMPTS = 5
 PUSH_BATCH = 100  # meetings written by one run of the push job (it is re-run at once when more wait)
-ACTIVE_ACCOUNT_STATES = ("subscribed", "synced", "syncing", "error")
+ACTIVE_ACCOUNT_STATES = ("subscribed", "synced", "error")
 
 # Context used for every write the sync makes into Odoo: no push back to the
 # provider, no mail, no chatter noise, no alarms re-computed needlessly.
@@ -443,7 +442,7 @@ class CalendarSyncBinding(models.Model):
             if not exc.retryable or attempts >= MAX_PUSH_ATTEMPTS:
                 vals["state"] = "error"
             binding.write(vals)
-            if isinstance(exc, sync_errors.AuthRevoked):
+            if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
                 binding.account_id._record_error(exc)
         _logger.info(
             "Calendar push failed for bindings %s: %s", ",".join(str(i) for i in self.ids), exc.__class__.__name__
@@ -483,7 +482,3 @@ def _has_guests(remote):
     """The calendar lists people besides the organiser: they were invited by it."""
     organizer = (remote.organizer_email or "").lower()
     return any(a.email and a.email != organizer for a in remote.attendees)
-
-
-def plain_description(html):
-    return html2plaintext(html or "").strip()

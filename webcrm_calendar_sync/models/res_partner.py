@@ -1,5 +1,6 @@
 import logging
 import re
+from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.tools import email_normalize
@@ -28,21 +29,49 @@ class ResPartner(models.Model):
         "Synced meetings", compute="_compute_synced_meeting_count", groups="base.group_user"
     )
 
+    def _synced_meeting_root(self):
+        """The partner whose family of contacts counts: a company's, or the contact itself."""
+        self.ensure_one()
+        return self.commercial_partner_id if self.is_company else self
+
     def _synced_meeting_domain(self):
         """Synced meetings of these contacts; a company's include its contacts' meetings."""
         self.ensure_one()
-        return [
-            ("is_synced", "=", True),
-            ("partner_ids", "child_of", self.commercial_partner_id.id if self.is_company else self.id),
-        ]
+        return [("is_synced", "=", True), ("partner_ids", "child_of", self._synced_meeting_root().id)]
 
     def _compute_synced_meeting_count(self):
-        Event = self.env["calendar.event"]
+        """One grouped query for every partner computed (the reader's record rules apply).
+
+        The meetings are grouped by attendee; each partner counts the distinct meetings of the
+        attendees below it in the contact tree (itself included), as ``_synced_meeting_domain``.
+        """
+        roots = {partner: partner._synced_meeting_root().id for partner in self if partner.id}
+        meetings = defaultdict(set)  # partner id -> ids of the synced meetings it or a contact below attends
+        if roots:
+            groups = self.env["calendar.event"]._read_group(
+                [("is_synced", "=", True), ("partner_ids", "child_of", list(set(roots.values())))],
+                ["partner_ids"],
+                ["id:array_agg"],
+            )
+            parents = self._synced_meeting_parents([attendee.id for attendee, _ids in groups])
+            for attendee, event_ids in groups:
+                ancestor = attendee.id
+                while ancestor:
+                    meetings[ancestor].update(event_ids)
+                    ancestor = parents.get(ancestor)
         for partner in self:
-            if not partner.id:
-                partner.synced_meeting_count = 0
-                continue
-            partner.synced_meeting_count = Event.search_count(partner._synced_meeting_domain())
+            partner.synced_meeting_count = len(meetings[roots[partner]]) if partner in roots else 0
+
+    def _synced_meeting_parents(self, partner_ids):
+        """{partner id: parent id} up the contact tree from ``partner_ids``: one read per tree level."""
+        parents = {}
+        # sudo: only the place in the contact tree is read, to count meetings the reader may see
+        level = self.sudo().browse(partner_ids)
+        while level:
+            for partner in level:
+                parents[partner.id] = partner.parent_id.id
+            level = level.parent_id.filtered(lambda p: p.id not in parents)
+        return parents
 
     def action_view_synced_meetings(self):
         self.ensure_one()

@@ -5,7 +5,6 @@ class ResUsers(models.Model):
     _inherit = "res.users"
 
     calendar_sync_account_ids = fields.One2many("calendar.sync.account", "user_id", string="Synced calendars")
-    calendar_sync_state = fields.Selection(related="calendar_sync_account_ids.state", string="Synced calendar state")
 
     @api.model
     def _calendar_sync_users_by_email(self, emails):

@@ -70,5 +70,17 @@ class TestSettingsAndPartner(CalendarSyncCase):
         self.assertEqual(ann.synced_meeting_count, 2)
         self.assertEqual(ben.synced_meeting_count, 2)
         self.assertEqual(company.synced_meeting_count, 3)
+
+        # a list of partners is counted with as many queries as one partner
+        def queries(partners):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            counts = partners.mapped("synced_meeting_count")
+            return counts, self.env.cr.sql_log_count - before
+
+        one, one_queries = queries(company)
+        three, three_queries = queries(company | ann | ben)
+        self.assertEqual((one, three), ([3], [3, 2, 2]))
+        self.assertLessEqual(three_queries, one_queries)
         action = company.action_view_synced_meetings()
         self.assertEqual(self.env["calendar.event"].search_count(action["domain"]), 3)

@@ -282,3 +282,17 @@ class TestSyncApply(CalendarSyncCase):
         self.sync(self.acc_alice)
         three = self.events_of(self.acc_alice).filtered(lambda e: e.name == "Three")
         self.assertEqual(three.categ_ids, tag)
+
+    def test_account_without_access_asks_to_subscribe_not_revoked(self):
+        # subscribed once, but its password is gone: nothing was revoked, it must be subscribed
+        account = self.make_account(self.carol, provider="exchange", state="synced")
+        account.ews_url = "https://mail.example.com/EWS/Exchange.asmx"
+        from odoo.addons.webcrm_calendar_sync.engine import errors
+
+        with self.assertRaises(errors.NotSubscribed):
+            account._get_provider()
+        self.assertIsNone(account._sync(raise_errors=False))
+        self.assertEqual(account.state, "error")
+        self.assertTrue(account.needs_reauth)
+        self.assertIn("not subscribed yet", account.last_error)
+        self.assertNotIn("revoked", account.last_error)
