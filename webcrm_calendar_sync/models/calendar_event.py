@@ -291,6 +291,8 @@ class CalendarEvent(models.Model):
         values = {
             "external_id": binding.external_id or None,
             "ical_uid": any_binding.ical_uid or None,
+            # the key chosen with the binding: every attempt of this create is the same create
+            "create_key": (binding.push_key or None) if not binding.external_id else None,
             "summary": self.name or "",
             "description": html2plaintext(self.description or "").strip()
             if self.description and html2plaintext(self.description).strip()

@@ -3,11 +3,13 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..engine import errors as sync_errors
-from ..engine.events import MASTER, UTC, Window
+from ..engine.events import BAD_DATE, END_BEFORE_START, MASTER, NO_ID, NO_START, UNREADABLE, UTC, Window
+from ..engine.providers.google import google_event_id
+from ..engine.providers.microsoft import transaction_id
 from ..engine.reconcile import plan_changes, uid_key
 
 _logger = logging.getLogger(__name__)
@@ -18,6 +20,14 @@ PROVIDERS = [
     ("exchange", "Exchange server"),
 ]
 PARAM_PREFIX = "webcrm_calendar_sync."
+# why the engine could not mirror an event (engine.events.INVALID_REASONS), in words
+INVALID_REASONS = {
+    NO_ID: _lt("the calendar gave it no id"),
+    NO_START: _lt("it has no start"),
+    END_BEFORE_START: _lt("it ends before it starts"),
+    BAD_DATE: _lt("its dates cannot be read"),
+    UNREADABLE: _lt("the calendar sent it in a form that cannot be read"),
+}
 DEFAULT_DAYS_BACK = 90
 DEFAULT_DAYS_AHEAD = 365
 DEFAULT_REFRESH_THRESHOLD = 60
@@ -112,6 +122,11 @@ class CalendarSyncAccount(models.Model):
         readonly=True,
         copy=False,
         help="Set when the last full listing looked collapsed: nothing was removed and it was not kept.",
+    )
+    sync_held_ids = fields.Text(
+        groups="base.group_system",
+        copy=False,
+        help="External ids a collapsed full listing left out, for the next listing to decide on.",
     )
     skipped_events = fields.Text(
         readonly=True, copy=False, help="JSON {external id: reason} of events that could not be mirrored."
@@ -582,15 +597,20 @@ class CalendarSyncAccount(models.Model):
         uids = {r.ical_uid for r in changes.events if r.ical_uid}
         uid_index = Binding._uid_index(uids, exclude_account=self)
         legacy = self.env["calendar.event"]._calendar_sync_legacy_index(self, changes.events)
-        plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy)
+        held = json.loads(self.sudo().sync_held_ids or "null") if changes.full else None
+        plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy, held_ids=held)
         skipped = Binding._apply_plan(self, plan)
-        for external_id, reason in _invalid_events(changes):
-            skipped.setdefault(external_id, reason)
+        for external_id, reason in plan.invalid:
+            skipped.setdefault(external_id or "?", str(INVALID_REASONS.get(reason, reason)))
             _logger.warning("Calendar account %s: event %s not mirrored: %s", self.id, external_id, reason)
         self._record_skipped(changes, skipped)
+        if changes.full:
+            # what a collapsed listing would have removed: the next full listing decides
+            held_ids = json.dumps(plan.held_ids) if plan.hold_sync_state else False
+            if held_ids != (self.sudo().sync_held_ids or False):
+                self.sudo().sync_held_ids = held_ids
         summary = plan.summary()
         summary["skipped_invalid"] = len(skipped)
-        summary["hold_sync_state"] = bool(getattr(plan, "hold_sync_state", False) or plan.mass_delete_blocked)
         return summary
 
     def _record_skipped(self, changes, skipped):
@@ -626,7 +646,9 @@ class CalendarSyncAccount(models.Model):
         by_key = {}
         for binding in pending:
             if binding.push_key:
-                by_key[("id", binding.push_key)] = binding
+                # what the providers derive from the create key: Google's event id, Graph's transactionId
+                by_key[("id", google_event_id(binding.push_key))] = binding
+                by_key[("tx", transaction_id(binding.push_key))] = binding
             key = uid_key(binding.ical_uid, None)
             if key:
                 by_key[("uid", key)] = binding
@@ -640,7 +662,11 @@ class CalendarSyncAccount(models.Model):
         for remote in changes.events:
             if remote.cancelled or remote.kind == MASTER or remote.external_id in bound or remote.original_start:
                 continue
-            binding = by_key.get(("id", remote.external_id)) or by_key.get(("uid", uid_key(remote.ical_uid, None)))
+            binding = (
+                by_key.get(("id", remote.external_id))
+                or by_key.get(("tx", (remote.raw or {}).get("transactionId")))
+                or by_key.get(("uid", uid_key(remote.ical_uid, None)))
+            )
             if not binding or binding.external_id:
                 continue
             binding.write(
@@ -674,17 +700,3 @@ class CalendarSyncAccount(models.Model):
             [("user_id", "=", user.id), ("state", "in", ("subscribed", "synced", "error"))],
             limit=1,
         )
-
-
-def _invalid_events(changes):
-    """[(external_id, reason)] of the events the provider could not read (``ChangeSet.invalid``)."""
-    result = []
-    for item in getattr(changes, "invalid", None) or ():
-        if isinstance(item, dict):
-            external_id, reason = item.get("external_id"), item.get("reason")
-        elif isinstance(item, (tuple, list)):
-            external_id, reason = (list(item) + [None, None])[:2]
-        else:
-            external_id, reason = getattr(item, "external_id", None), getattr(item, "reason", None)
-        result.append((external_id or "?", reason or _("the calendar sent it in a form that cannot be read")))
-    return result

@@ -1,5 +1,4 @@
 import dataclasses
-import inspect
 import logging
 import threading
 import uuid
@@ -10,7 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..engine import errors as sync_errors
-from ..engine.events import UTC
+from ..engine.events import UTC, normalize_ical_uid
 from ..engine.reconcile import BindingState, uid_key
 from .calendar_sync_defaults import prefilled_defaults_context
 
@@ -52,6 +51,13 @@ class CalendarSyncBinding(models.Model):
     company_id = fields.Many2one(related="account_id.company_id", store=True)
     external_id = fields.Char(index=True, copy=False)
     ical_uid = fields.Char("iCalUID", index=True)
+    ical_uid_key = fields.Char(
+        "iCalUID (normal form)",
+        compute="_compute_ical_uid_key",
+        store=True,
+        index=True,
+        help="The UID in the one form under which meetings are compared across providers.",
+    )
     series_id = fields.Char(help="External id of the series master, for occurrences.")
     original_start = fields.Datetime(help="Start of the occurrence as the series rule made it.")
     etag = fields.Char(help="Etag or change key of the version last synced.")
@@ -92,6 +98,11 @@ class CalendarSyncBinding(models.Model):
         ),
     ]
 
+    @api.depends("ical_uid")
+    def _compute_ical_uid_key(self):
+        for binding in self:
+            binding.ical_uid_key = normalize_ical_uid(binding.ical_uid or None) or False
+
     # ------------------------------------------------------------------
     def _to_state(self):
         self.ensure_one()
@@ -112,10 +123,12 @@ class CalendarSyncBinding(models.Model):
 
     @api.model
     def _uid_index(self, uids, exclude_account=None):
-        """{uid_key: event_id} for meetings already bound through any account."""
-        if not uids:
+        """{uid_key: event_id} for meetings already bound through any account, UIDs compared in
+        their normal form (a Google UID and the Global Object ID Microsoft wraps it in match)."""
+        keys = {normalize_ical_uid(u) for u in uids or () if u}
+        if not keys:
             return {}
-        domain = [("ical_uid", "in", list(uids)), ("event_id", "!=", False)]
+        domain = [("ical_uid_key", "in", list(keys)), ("event_id", "!=", False)]
         if exclude_account:
             domain.append(("account_id", "!=", exclude_account.id))
         index = {}
@@ -429,11 +442,32 @@ class CalendarSyncBinding(models.Model):
             return False
 
     def _create_remote(self, provider, remote, send):
-        """Create with this binding's key: the provider makes a retried create the same create."""
-        kwargs = {"send_invitations": send}
-        if self.push_key and "idempotency_key" in inspect.signature(provider.create_event).parameters:
-            kwargs["idempotency_key"] = self.push_key
-        return provider.create_event(remote, **kwargs)
+        """Create with this binding's key (``remote.create_key``): the provider makes a retried
+        create the same create (see ``CalendarProvider.create_event``)."""
+        result = provider.create_event(remote, send_invitations=send)
+        self._adopt_stray_copy(result.external_id)
+        return result
+
+    def _adopt_stray_copy(self, external_id):
+        """The provider says our create is ``external_id``; when a sync imported that event
+        meanwhile as a meeting of its own (its answer had been lost and the listing could not
+        tell it was ours), that mirror is the same meeting: it is merged into ours."""
+        stray = self.search(
+            [("account_id", "=", self.account_id.id), ("external_id", "=", external_id), ("id", "!=", self.id)]
+        )
+        if not stray:
+            return
+        meetings = stray.event_id - self.event_id
+        stray.unlink()
+        # other accounts' bindings of that mirror now point at our meeting
+        self.search([("event_id", "in", meetings.ids)]).write({"event_id": self.event_id.id})
+        meetings.with_context(**SYNC_CONTEXT).unlink()
+        _logger.info(
+            "Calendar account %s: event %s was imported before its create answered; merged into meeting %s",
+            self.account_id.id,
+            external_id,
+            self.event_id.id,
+        )
 
     def _push_failed(self, exc):
         for binding in self:

@@ -3,6 +3,7 @@ from . import (
     test_busy_access,
     test_cron_schedule,
     test_exchange,
+    test_faults_odoo,
     test_google,
     test_microsoft,
     test_mirror_rules,

@@ -2,7 +2,7 @@
 moving over (M1), a meeting deleted by its organiser."""
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from .common import UTC, CalendarSyncCase
@@ -37,15 +37,11 @@ class TestMirrorRules(CalendarSyncCase):
         cal.put(self.remote("Good"))
         backwards = cal.put(self.remote("Backwards", start=start).replace(end=start - timedelta(hours=2)))
         startless = cal.put(self.remote("No start", start=None).replace(all_day=True, start_date=None))
-        open_ended = cal.put(self.remote("No end").replace(end=None))
         with self.assertLogs(LOGGER, level="WARNING") as logs:
             summary = self.sync(self.acc_alice)
         self.assertEqual(self.acc_alice.state, "synced")
         self.assertEqual(summary["skipped_invalid"], 2)
-        self.assertEqual(sorted(self.events_of(self.acc_alice).mapped("name")), ["Good", "No end"])
-        repaired = self.events_of(self.acc_alice).filtered(lambda e: e.name == "No end")
-        self.assertEqual(repaired.start, repaired.stop)  # no end: it ends when it starts
-        self.assertTrue(open_ended.external_id)
+        self.assertEqual(self.events_of(self.acc_alice).mapped("name"), ["Good"])
         # the account counts and lists them; the log names the account and the event
         self.assertEqual(self.acc_alice.skipped_event_count, 2)
         self.assertIn("2 events could not be mirrored", self.acc_alice.skipped_event_text)
@@ -110,6 +106,24 @@ class TestMirrorRules(CalendarSyncCase):
         cal.remove(stored[0].external_id)
         self.sync(self.acc_alice)
         self.assertEqual(len(self.events_of(self.acc_alice)), 11)
+
+    def test_the_next_listing_decides_a_collapse_confirmed_removes(self):
+        cal = self.calendars[self.acc_alice.id]
+        for i in range(4):
+            cal.put(self.remote(f"M{i}", datetime(2026, 12, 3 + i, 9, 0, tzinfo=UTC)))
+        self.sync(self.acc_alice)
+        cal.events.clear()  # really deleted, without the provider saying so
+        cal.version += 1
+        with self.assertLogs(LOGGER, level="WARNING"):
+            self.sync(self.acc_alice, full=True)
+        self.assertEqual(len(self.events_of(self.acc_alice)), 4)
+        self.assertTrue(self.acc_alice.sudo().sync_held_ids)
+        # the next full listing misses the very same meetings: believed, they are removed
+        self.sync(self.acc_alice, full=True)
+        self.assertFalse(self.events_of(self.acc_alice))
+        self.assertFalse(self.acc_alice.sync_warning)
+        self.assertFalse(self.acc_alice.sudo().sync_held_ids)
+        self.assertEqual(self.acc_alice.sudo().sync_state, f"v{cal.version}")
 
     # -- the organiser attends ------------------------------------------------------
     def test_the_organiser_is_an_attendee_with_their_answer(self):
@@ -249,11 +263,3 @@ class TestMirrorRules(CalendarSyncCase):
         self.assertFalse(event.active)
         self.assertFalse(self.env["calendar.event"].search([("name", "like", "Team")]))
         self.assertFalse(event.sync_binding_ids)
-
-    def test_all_day_event_without_end_is_one_day(self):
-        cal = self.calendars[self.acc_alice.id]
-        self.sync(self.acc_alice)
-        cal.put(self.remote("Day off", start=None).replace(all_day=True, start_date=date(2026, 12, 8), end=None))
-        self.sync(self.acc_alice)
-        event = self.events_of(self.acc_alice)
-        self.assertEqual((event.start_date, event.stop_date), (date(2026, 12, 8), date(2026, 12, 8)))

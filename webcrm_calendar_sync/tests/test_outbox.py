@@ -14,15 +14,17 @@ class KeyedMemoryProvider(MemoryProvider):
     repeated with the same key returns the copy stored the first time)."""
 
     keys = None
+    keeps_uid = True  # False: the calendar gives the event a UID of its own (as Graph does)
 
-    def create_event(self, event, *, send_invitations=False, idempotency_key=None):
+    def create_event(self, event, *, send_invitations=False):
         self.requests += 1
-        known = self.keys.get(idempotency_key)
+        key = event.idempotency_key
+        known = self.keys.get(key)
         if known and known in self.calendar.events:
             return self.calendar.events[known]
-        stored = self.calendar.put(event.replace(external_id=None))
-        if idempotency_key:
-            self.keys[idempotency_key] = stored.external_id
+        stored = self.calendar.put(event.replace(external_id=None, ical_uid=event.ical_uid if self.keeps_uid else None))
+        if key:
+            self.keys[key] = stored.external_id
         return stored
 
 
@@ -187,9 +189,9 @@ class TestOutbox(CalendarSyncCase):
         keys, seen = {}, []
         real_create = KeyedMemoryProvider.create_event
 
-        def stored_but_answer_lost(provider, event, *, send_invitations=False, idempotency_key=None):
-            seen.append((idempotency_key, event.ical_uid))
-            real_create(provider, event, send_invitations=send_invitations, idempotency_key=idempotency_key)
+        def stored_but_answer_lost(provider, event, *, send_invitations=False):
+            seen.append((event.create_key, event.ical_uid))
+            real_create(provider, event, send_invitations=send_invitations)
             raise errors.Unavailable()
 
         def keyed(account):
@@ -208,6 +210,37 @@ class TestOutbox(CalendarSyncCase):
         self.assertEqual(seen, [(binding.push_key, binding.ical_uid)])
         self.assertEqual(len(cal.events), 1)
         self.assertEqual((binding.state, binding.external_id), ("synced", next(iter(cal.events))))
+
+    def test_lost_answer_copy_imported_by_a_sync_is_merged_by_the_retry(self):
+        # a calendar whose listing cannot tell the copy is ours (its own UID, no key listed):
+        # the sync imports it; the retried create names that event, and the two become one
+        cal = self.calendars[self.acc_alice.id]
+        keys = {}
+        real_create = KeyedMemoryProvider.create_event
+
+        def stored_but_answer_lost(provider, event, *, send_invitations=False):
+            real_create(provider, event, send_invitations=send_invitations)
+            raise errors.Unavailable()
+
+        def keyed(account):
+            provider = KeyedMemoryProvider(self.calendars[account.id])
+            provider.keys, provider.keeps_uid = keys, False
+            return provider
+
+        with self.memory_providers():
+            event = self.new_meeting("Once")
+        Account = type(self.env["calendar.sync.account"])
+        with patch.object(Account, "_get_provider", keyed), self.freeze_window():
+            with patch.object(KeyedMemoryProvider, "create_event", stored_but_answer_lost):
+                self.env["calendar.sync.binding"]._cron_push()
+            self.acc_alice._sync()
+            self.assertEqual(self.env["calendar.event"].search_count([("name", "=", "Once")]), 2)
+            self.env["calendar.sync.binding"]._cron_push()
+            self.acc_alice._sync(full=True)
+        self.assertEqual(len(cal.events), 1)
+        self.assertEqual(self.env["calendar.event"].search([("name", "=", "Once")]), event)
+        self.assertEqual(event.sync_binding_ids.external_id, next(iter(cal.events)))
+        self.assertEqual(event.sync_binding_ids.state, "synced")
 
     def test_push_job_is_bounded_and_goes_on_after_a_failing_meeting(self):
         with self.memory_providers():

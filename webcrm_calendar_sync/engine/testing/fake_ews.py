@@ -682,6 +682,22 @@ class FakeEWS(LocalServer):
         recipients = [a[0] for a in item["required"] + item["optional"] if a[0] != box.email]
         if recipients:
             self.invitations.append((kind, box.email, recipients, item["subject"]))
+        if kind == "cancel":
+            self._deliver_cancellation(recipients, item)
+
+    def _deliver_cancellation(self, recipients, item):
+        """A meeting cancellation reaching an attendee's mailbox on this server: as Exchange's
+        calendar attendant does, the attendee's copy (same UID) is marked cancelled
+        (``IsCancelled``), a change its next SyncFolderItems reports. An occurrence's
+        cancellation leaves the attendee's series alone (not modelled)."""
+        if not item.get("uid") or item.get("type") in ("Occurrence", "Exception"):
+            return
+        for email in recipients:
+            box = self.mailboxes.get(email.lower())
+            for copy_ in box.items.values() if box else ():
+                if copy_.get("uid") == item["uid"] and not copy_.get("cancelled"):
+                    copy_["cancelled"] = True
+                    self._touch(box, copy_)
 
     def op_UpdateItem(self, box, operation):
         send = operation.get("SendMeetingInvitationsOrCancellations", "SendToNone")

@@ -1,0 +1,247 @@
+"""Odoo-level faults against the three local fake servers: a save makes no request (so a rolled
+back transaction can no longer leave a write behind), and a create whose answer was lost
+converges to one copy in the calendar and one meeting in Odoo, whether the push job retries
+first or a sync lists the copy first."""
+
+import datetime as dt
+from unittest.mock import patch
+
+from ..engine import errors
+from ..engine.events import Window
+from ..engine.providers.exchange import ExchangeProvider
+from ..engine.providers.google import GoogleProvider
+from ..engine.providers.microsoft import MicrosoftProvider
+from ..engine.testing.fake_ews import FakeEWS
+from ..engine.testing.fake_google import FakeGoogle
+from ..engine.testing.fake_graph import FakeGraph
+from . import test_exchange, test_google, test_microsoft
+from .common import CalendarSyncCase
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class Boom(Exception):
+    pass
+
+
+class FaultCases:
+    """The cases, run against each provider's fake (see the classes below)."""
+
+    provider_class = None
+
+    def subjects(self, user):
+        raise NotImplementedError
+
+    def new_meeting(self, name, days=3):
+        start = (NOW + dt.timedelta(days=days)).replace(tzinfo=None)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .create(
+                {
+                    "name": name,
+                    "start": start,
+                    "stop": start + dt.timedelta(hours=1),
+                    "partner_ids": [(6, 0, [self.alice.partner_id.id])],
+                }
+            )
+        )
+
+    def test_saves_make_no_request_and_a_rolled_back_save_writes_nothing(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        before = self.server.requests
+        try:
+            with self.env.cr.savepoint():
+                self.new_meeting("Rolled back")
+                raise Boom()  # a later constraint, a concurrent update, a crash...
+        except Boom:
+            pass
+        event = self.new_meeting("Kept")
+        event.with_user(self.alice).write({"name": "Kept and renamed"})
+        self.assertEqual(self.server.requests, before)  # nothing sent inside the transaction
+        self.env.invalidate_all()
+        self.push()
+        self.assertEqual(self.subjects(self.alice), ["Kept and renamed"])
+        self.assertEqual(event.sync_binding_ids.state, "synced")
+
+        before = self.server.requests
+        try:
+            with self.env.cr.savepoint():
+                event.with_user(self.alice).unlink()
+                raise Boom()
+        except Boom:
+            pass
+        self.assertEqual(self.server.requests, before)
+        self.env.invalidate_all()
+        self.push()
+        self.assertEqual(self.subjects(self.alice), ["Kept and renamed"])  # the meeting Odoo still has
+        event.with_user(self.alice).unlink()
+        self.assertEqual(self.server.requests, before)
+        self.push()
+        self.assertEqual(self.subjects(self.alice), [])
+
+    def lose_create_answer(self):
+        real = self.provider_class.create_event
+
+        def stored_but_answer_lost(provider, event, **kw):
+            real(provider, event, **kw)
+            raise errors.Unavailable()
+
+        return patch.object(self.provider_class, "create_event", stored_but_answer_lost)
+
+    def assert_converged(self, account, name):
+        account._sync()
+        self.assertEqual(self.subjects(self.alice), [name])
+        self.assertEqual(self.env["calendar.event"].search_count([("name", "=", name)]), 1)
+        bindings = self.env["calendar.sync.binding"].search([("account_id", "=", account.id)])
+        self.assertEqual(len(bindings), 1)
+        self.assertEqual(bindings.state, "synced")
+        account._sync(full=True)
+        self.assertEqual(self.env["calendar.event"].search_count([("name", "=", name)]), 1)
+
+    def test_lost_answer_on_create_then_retry(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        event = self.new_meeting("Once")
+        with self.lose_create_answer():
+            self.push()
+        self.assertEqual(self.subjects(self.alice), ["Once"])
+        self.assertEqual(event.sync_binding_ids.state, "to_push")
+        self.push()  # the retry carries the same key: the calendar keeps one copy
+        self.assert_converged(account, "Once")
+
+    def test_lost_answer_on_create_then_sync_first(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        event = self.new_meeting("Once")
+        with self.lose_create_answer():
+            self.push()
+        account._sync()  # lists the copy before the retry: linked, not imported
+        self.assertEqual(self.env["calendar.event"].search_count([("name", "=", "Once")]), 1)
+        self.assertTrue(event.sync_binding_ids.external_id)
+        event.with_user(self.alice).write({"name": "Once, renamed"})
+        self.push()
+        self.assert_converged(account, "Once, renamed")
+
+
+class TestGoogleFaults(FaultCases, CalendarSyncCase):
+    provider_class = GoogleProvider
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGoogle().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_google_client_id": cls.server.client_id,
+                "calendar_sync_google_client_secret": cls.server.client_secret,
+                "calendar_sync_google_auth_uri": cls.server.auth_uri,
+                "calendar_sync_google_token_uri": cls.server.token_uri,
+                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
+            }
+        ).execute()
+
+    def setUp(self):
+        super().setUp()
+        self.server.calendars.clear()
+        self.server.invitations.clear()
+        self.server.faults.clear()
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
+
+    subscribe = test_google.TestGoogle.subscribe
+
+    def subjects(self, user):
+        return sorted(e["summary"] for e in self.server.events_of(user.email))
+
+
+class TestMicrosoftFaults(FaultCases, CalendarSyncCase):
+    provider_class = MicrosoftProvider
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGraph().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_microsoft_client_id": cls.server.client_id,
+                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
+                "calendar_sync_microsoft_tenant": "organizations",
+                "calendar_sync_microsoft_authority_host": cls.server.url,
+                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
+            }
+        ).execute()
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.invitations.clear()
+        self.server.faults.clear()
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
+
+    subscribe = test_microsoft.TestMicrosoft.subscribe
+
+    def subjects(self, user):
+        return sorted(e["subject"] for e in self.server.events_of(user.email))
+
+
+class TestExchangeFaults(FaultCases, CalendarSyncCase):
+    provider_class = ExchangeProvider
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeEWS(auth=("ntlm", "basic")).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.server.ca_file}).execute()
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.invitations.clear()
+        self.server.faults.clear()
+        self.server.add_mailbox(test_exchange.ALICE, "alice-pw")
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
+
+    subscribe = test_exchange.TestExchange.subscribe
+
+    def subjects(self, user):
+        return sorted(i["subject"] for i in self.server.mailboxes[user.email].items.values())
+
+    def test_organiser_deletes_a_shared_meeting_the_attendees_copy_goes(self):
+        ALICE, BOB = test_exchange.ALICE, test_exchange.BOB
+        self.server.add_mailbox(BOB, "bob-pw")
+        uid = "shared-uid-2@corp"
+        start = NOW + dt.timedelta(days=4)
+        attendees = [(BOB, "Bob", "Accept")]
+        self.server.add_item(
+            ALICE, subject="Shared", start=start, end=start + dt.timedelta(hours=1), uid=uid, attendees=attendees
+        )
+        self.server.add_item(
+            BOB,
+            subject="Shared",
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            uid=uid,
+            attendees=attendees,
+            organizer=(ALICE, "Alice"),
+        )
+        alice_account, bob_account = self.subscribe(self.alice), self.subscribe(self.bob)
+        alice_account._sync()
+        bob_account._sync()
+        event = self.env["calendar.event"].search([("name", "=", "Shared")])
+        self.assertEqual(len(event.sync_binding_ids), 2)
+        event.with_user(self.alice).unlink()
+        self.push()
+        # the organiser's calendar cancelled it for the invited attendee
+        self.assertEqual(self.server.invitations[-1][:3], ("cancel", ALICE, [BOB]))
+        self.assertEqual(self.subjects(self.alice), [])
+        bob_account._sync()
+        bob_account._sync(full=True)
+        self.assertFalse(self.env["calendar.event"].with_context(active_test=False).search([("name", "=", "Shared")]))
+        # Bob's copy was cancelled by Exchange: no binding of it is left
+        self.assertFalse(self.env["calendar.sync.binding"].search([("account_id", "=", bob_account.id)]))
