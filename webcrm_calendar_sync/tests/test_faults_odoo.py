@@ -101,6 +101,38 @@ class FaultCases:
         account._sync(full=True)
         self.assertEqual(self.env["calendar.event"].search_count([("name", "=", name)]), 1)
 
+    def lose_answer(self, method):
+        real = getattr(self.provider_class, method)
+
+        def done_but_answer_lost(provider, *args, **kw):
+            real(provider, *args, **kw)
+            raise errors.Unavailable()
+
+        return patch.object(self.provider_class, method, done_but_answer_lost)
+
+    def test_lost_answer_on_update_and_delete_converges(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        event = self.new_meeting("Before")
+        self.push()
+        binding = event.sync_binding_ids
+        event.with_user(self.alice).write({"name": "After"})
+        with self.lose_answer("update_event"):
+            self.push()
+        self.assertEqual((binding.state, binding.push_attempts), ("to_push", 1))
+        self.push()
+        self.assert_converged(account, "After")
+        external_id = binding.external_id
+        event.with_user(self.alice).unlink()
+        with self.lose_answer("delete_event"):
+            self.push()
+        self.assertEqual((binding.state, binding.external_id), ("to_delete", external_id))
+        self.push()  # deleting what is gone already is what was wanted
+        self.assertFalse(binding.exists())
+        self.assertEqual(self.subjects(self.alice), [])
+        account._sync(full=True)
+        self.assertFalse(self.env["calendar.event"].search([("name", "in", ("Before", "After"))]))
+
     def test_lost_answer_on_create_then_retry(self):
         account = self.subscribe(self.alice)
         account._sync()
