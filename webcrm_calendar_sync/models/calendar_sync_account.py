@@ -31,6 +31,7 @@ INVALID_REASONS = {
 DEFAULT_DAYS_BACK = 90
 DEFAULT_DAYS_AHEAD = 365
 DEFAULT_REFRESH_THRESHOLD = 60
+DEFAULT_CONNECT_TIMEOUT = 5
 # Who owns an account: fixed for ordinary users, moved only by calendar-sync administrators.
 OWNER_FIELDS = ("user_id", "company_id")
 # Where an account's secret is sent: changing any of them drops the secret (see write()).
@@ -304,6 +305,21 @@ class CalendarSyncAccount(models.Model):
     def _sync_enabled(self):
         group = self.env.ref("webcrm_calendar_sync.group_calendar_sync", raise_if_not_found=False)
         return bool(group) and group in self.env.ref("base.group_user").sudo().implied_ids
+
+    def _network_guard(self):
+        """Which private hosts/networks an administrator allowed (Settings); the rest of the
+        local and private address space is refused for user-chosen servers (Exchange)."""
+        from ..engine import netguard
+
+        return netguard.NetGuard.from_setting(self._param("allowed_private_hosts"))
+
+    def _http_timeouts(self):
+        """(connect, read) seconds from Settings (``connect_timeout``, ``request_timeout``), bounded."""
+        try:
+            connect = float(self._param("connect_timeout", DEFAULT_CONNECT_TIMEOUT) or DEFAULT_CONNECT_TIMEOUT)
+        except ValueError:
+            connect = DEFAULT_CONNECT_TIMEOUT
+        return (min(max(connect, 1.0), 60.0), min(max(self._request_timeout(), 1.0), 300.0))
 
     def _window(self, now=None):
         days_back = int(self._param("sync_days_back", DEFAULT_DAYS_BACK) or DEFAULT_DAYS_BACK)

@@ -30,10 +30,12 @@ class CalendarSyncAccount(models.Model):
             server_build=self.ews_server_build or None,
             # a private CA bundle for a server whose certificate a company CA issued
             verify=self._param("exchange_ca_bundle") or True,
-            # short and configurable: a server that never answers costs this once per back-off
-            timeout=self._request_timeout(),
+            # short and configurable (Settings): connect, then read (a whole request at most)
+            timeout=self._http_timeouts(),
             max_wait=self._request_timeout(),
             label=f"#{self.id} {self.email or ''}",
+            # the URL is the user's choice: no local or private address unless allowed in Settings
+            guard=self._network_guard(),
         )
 
     def _subscribe_exchange(self):

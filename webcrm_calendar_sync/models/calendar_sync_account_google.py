@@ -80,7 +80,7 @@ class CalendarSyncAccount(models.Model):
             client_secret=conf["client_secret"],
             token_uri=conf["token_uri"],
             api_endpoint=conf["api_endpoint"],
-            timeout=self._request_timeout(),
+            timeout=self._http_timeouts()[1],  # httplib2 has one socket timeout
             on_credentials_changed=self._store_refreshed_credentials,
             label=f"#{self.id} {self.email or ''}",
         )

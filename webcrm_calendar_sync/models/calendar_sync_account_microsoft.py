@@ -81,7 +81,7 @@ class CalendarSyncAccount(models.Model):
             authority=conf["authority"],
             graph_endpoint=conf["graph_endpoint"],
             verify=conf["verify"],
-            timeout=self._request_timeout(),
+            timeout=self._http_timeouts(),
             on_credentials_changed=self._store_refreshed_credentials,
             label=f"#{self.id} {self.email or ''}",
         )

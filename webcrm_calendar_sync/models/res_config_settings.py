@@ -1,6 +1,7 @@
 from odoo import fields, models
 
 from ..engine.provider import DEFAULT_ENDPOINTS
+from .calendar_sync_account_schedule import DEFAULT_REQUEST_TIMEOUT
 
 
 class ResConfigSettings(models.TransientModel):
@@ -75,4 +76,32 @@ class ResConfigSettings(models.TransientModel):
         help="Path, on the Odoo server, of a PEM file with the certificate authority that issued the Exchange "
         "servers' certificates, when it is a company CA. Empty: the system's trusted authorities. Certificates "
         "are always verified.",
+    )
+    # Network (every provider; the allow-list matters for user-chosen servers: Exchange)
+    calendar_sync_allowed_private_hosts = fields.Char(
+        "Private network hosts",
+        config_parameter="webcrm_calendar_sync.allowed_private_hosts",
+        help="Odoo never connects to a user-entered server (an Exchange EWS URL) on a local or private network "
+        "(127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, link-local, ...) unless it is listed here: "
+        "host names, addresses or networks, separated by commas, e.g. mail.corp.local, 10.20.0.0/16.",
+    )
+    calendar_sync_connect_timeout = fields.Integer(
+        "Connect timeout (s)",
+        config_parameter="webcrm_calendar_sync.connect_timeout",
+        default=5,
+        help="Seconds to wait for a calendar server to accept a connection (1-60).",
+    )
+    calendar_sync_read_timeout = fields.Integer(
+        "Read timeout (s)",
+        config_parameter="webcrm_calendar_sync.request_timeout",
+        default=DEFAULT_REQUEST_TIMEOUT,
+        help="Seconds to wait for a calendar server's answer (1-300); the scheduled sync keeps this much time in "
+        "reserve for each account.",
+    )
+    calendar_sync_busy_calls_per_minute = fields.Integer(
+        "Busy-time lookups per user and minute",
+        config_parameter="webcrm_calendar_sync.busy_calls_per_minute",
+        default=30,
+        help="How many calendar-server calls one user's busy-time lookups may make each minute (answers are "
+        "kept a minute).",
     )

@@ -7,6 +7,7 @@ from . import (
     test_google,
     test_microsoft,
     test_mirror_rules,
+    test_network_guard,
     test_oauth_state,
     test_outbox,
     test_provider_input,

@@ -32,6 +32,9 @@ class CalendarSyncCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.env["res.config.settings"].create({"group_calendar_sync": True}).execute()
+        # the fake servers listen on 127.0.0.1: allowed here as an administrator allows an
+        # on-premise Exchange server on a private network
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.allowed_private_hosts", "127.0.0.1")
         cls.alice = new_test_user(cls.env, "alice", email="alice@example.com", name="Alice", tz="Europe/Stockholm")
         cls.bob = new_test_user(cls.env, "bob", email="bob@example.com", name="Bob")
         cls.carol = new_test_user(cls.env, "carol", email="carol@example.com", name="Carol")

@@ -55,7 +55,7 @@ from exchangelib.protocol import Protocol
 from exchangelib.services import GetUserAvailability
 from exchangelib.transport import BASIC, NTLM
 
-from .. import errors
+from .. import errors, netguard
 from ..events import (
     ACCEPTED,
     CONFIDENTIAL,
@@ -151,7 +151,9 @@ def check_url(url: str) -> Optional[str]:
 _CONTEXT = threading.local()
 
 
-class _Adapter(requests.adapters.HTTPAdapter):
+class _Adapter(netguard.GuardedAdapter):
+    """Counts, CA bundle, timeouts; and the provider's network guard on every connection."""
+
     def send(self, request, **kwargs):
         provider = getattr(_CONTEXT, "provider", None)
         if provider is not None:
@@ -341,22 +343,29 @@ class ExchangeProvider(CalendarProvider):
         auth_type: Optional[str] = None,
         server_build: Optional[str] = None,
         verify=True,
-        timeout: float = 30,
+        timeout=30,
         retry_delay: float = 0.5,
         max_wait: float = 20.0,
+        guard: Optional[netguard.NetGuard] = None,
         on_credentials_changed=None,
         label: str = "",
     ):
         super().__init__(on_credentials_changed=on_credentials_changed, label=label)
         _redact_exchangelib_logs()
-        self.endpoint = service_endpoint.strip()
+        self.endpoint = (service_endpoint or "").strip()
+        # the URL's form is checked on every construction, not only at subscribe: https only
+        # (a password never travels unencrypted) and the EWS path
+        problem = check_url(self.endpoint)
+        if problem:
+            raise errors.ConfigurationError(problem)
+        self.guard = guard  # None: any host (the Odoo layer always passes one)
+        self.timeout = timeout  # seconds, or (connect, read)
         self.email = (email or "").strip().lower()
         self.username = (username or "").strip() or self.email
         self._password = password or ""
         self.auth_type = auth_type or None  # "basic" / "ntlm"; None: ask the server
         self.server_build = server_build or None  # "15.1.2507.6"; None: ask the server
         self.verify = verify
-        self.timeout = timeout
         self.retry_delay = retry_delay
         self.max_wait = max_wait
         self._account = None
@@ -410,7 +419,10 @@ class ExchangeProvider(CalendarProvider):
         def run():
             _CONTEXT.provider = self
             try:
-                return func()
+                with netguard.guarded(self.guard):
+                    if self.guard is not None:
+                        self.guard.check_url(self.endpoint)  # before anything is sent
+                    return func()
             except errors.SyncError:
                 raise
             except Exception as exc:  # noqa: BLE001 - every library error becomes a typed one
@@ -424,6 +436,10 @@ class ExchangeProvider(CalendarProvider):
 
     def _typed(self, exc) -> errors.SyncError:
         host = urllib.parse.urlsplit(self.endpoint).hostname or self.endpoint
+        refusal = netguard.find_refusal(exc)
+        if refusal is not None:
+            # one sentence whatever the port and whether anything listens: nothing was sent there
+            return errors.ConfigurationError(str(refusal))
         if isinstance(exc, xerr.UnauthorizedError):
             self._forget_protocol()
             return errors.AuthRevoked(
