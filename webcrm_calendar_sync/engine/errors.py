@@ -11,8 +11,14 @@ class SyncError(Exception):
     retryable = True
     user_message = "The calendar service could not be reached. The next synchronisation will try again."
 
+    #: a message is shown and stored: never let a provider's text make it unbounded
+    max_length = 500
+
     def __init__(self, message=None, *, status=None, retry_after=None):
-        super().__init__(message or self.user_message)
+        message = str(message or self.user_message)
+        if len(message) > self.max_length:
+            message = message[: self.max_length - 1] + "…"
+        super().__init__(message)
         self.status = status
         self.retry_after = retry_after
 

@@ -16,7 +16,7 @@ import random
 import time
 from typing import Callable, Iterable, Optional
 
-from . import errors
+from . import errors, logredact
 from .events import UNREADABLE, ChangeSet, InvalidEvent, RemoteEvent, Window, invalid_reason, repair
 
 _logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class CalendarProvider(abc.ABC):
     name = None
 
     def __init__(self, *, on_credentials_changed: Optional[Callable[[dict], None]] = None, label: str = ""):
+        logredact.install()  # client libraries log secrets at DEBUG: redacted wherever the engine runs
         self.on_credentials_changed = on_credentials_changed or (lambda data: None)
         self.requests = 0  # HTTP requests made by this object, for benchmarks
         self.label = label  # names the account in log lines (never a secret)

@@ -32,6 +32,7 @@ DEFAULT_DAYS_BACK = 90
 DEFAULT_DAYS_AHEAD = 365
 DEFAULT_REFRESH_THRESHOLD = 60
 DEFAULT_CONNECT_TIMEOUT = 5
+LAST_ERROR_MAX = 1000  # characters of an error kept on the account
 # Who owns an account: fixed for ordinary users, moved only by calendar-sync administrators.
 OWNER_FIELDS = ("user_id", "company_id")
 # Where an account's secret is sent: changing any of them drops the secret (see write()).
@@ -553,7 +554,7 @@ class CalendarSyncAccount(models.Model):
 
     def _record_error(self, exc):
         message = exc.message if isinstance(exc, sync_errors.SyncError) else str(exc)
-        vals = {"last_error": message, "state": "error"}
+        vals = {"last_error": message[:LAST_ERROR_MAX], "state": "error"}
         if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
             vals["needs_reauth"] = True
         # passing trouble (outage, throttling) keeps the sync state: the account shows the

@@ -61,7 +61,7 @@ class CalendarSyncAccount(models.Model):
         if params.get("error"):
             account._record_error(
                 sync_errors.AuthRevoked(
-                    _("Access was not granted (%s). Subscribe again to grant it.", params.get("error"))
+                    _("Access was not granted (%s). Subscribe again to grant it.", _bounded(params["error"], 200))
                 )
             )
             return account
@@ -79,3 +79,9 @@ class CalendarSyncAccount(models.Model):
         if not request:
             raise UserError(_("Subscribing needs a browser session."))
         return request.session
+
+
+def _bounded(text, size):
+    """A provider's free text as we keep it: printable characters only, at most ``size`` of them."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(text or ""))
+    return text if len(text) <= size else text[: size - 1] + "…"

@@ -80,3 +80,20 @@ class TestProviderInput(CalendarSyncCase):
         outside.invalidate_recordset()
         seen = outside.with_user(self.bob).read(["name", "description"])[0]
         self.assertEqual(seen["name"], "Busy")
+
+    def test_a_provider_error_text_is_never_kept_unbounded(self):
+        account = self.acc_alice.with_user(self.alice)
+        account.sudo().state = "draft"
+        session = {}
+        state = account._oauth_remember(session, {"verifier": "v"})
+        huge = "x" * 20000 + "\x1b[31m"
+        account._oauth_finish("google", {"state": state, "error": huge}, session)
+        self.assertEqual(self.acc_alice.state, "error")
+        self.assertIn("Subscribe again", self.acc_alice.last_error)
+        self.assertLess(len(self.acc_alice.last_error), 400)
+        self.assertNotIn("\x1b", self.acc_alice.last_error)
+        # an error a provider built from an answer (e.g. a Graph error code) is bounded too
+        from ..engine import errors as sync_errors
+
+        self.acc_alice._record_error(sync_errors.SyncError("Microsoft Graph refused the request (400 %s)." % huge))
+        self.assertLessEqual(len(self.acc_alice.last_error), 1000)
