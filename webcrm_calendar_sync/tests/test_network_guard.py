@@ -101,7 +101,7 @@ class TestNetworkGuard(CalendarSyncCase):
             {"calendar_sync_connect_timeout": 3, "calendar_sync_read_timeout": 7}
         ).execute()
         account = self.account("https://mail.example.com/EWS/Exchange.asmx")
-        provider = account.sudo()._exchange_provider("pw")
+        provider = account.sudo()._exchange_provider_with("pw")
         self.assertEqual(provider.timeout, (3.0, 7.0))
         self.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.connect_timeout", "0")
         self.assertEqual(account._http_timeouts(), (1.0, 7.0))  # never "wait forever"
