@@ -238,3 +238,20 @@ def test_oauth_round_trip_with_pkce(server):
         code, verifier, server.client_id, server.client_secret, "http://odoo.test/cb", token_uri=server.token_uri
     )
     assert tokens["refresh_token"] and tokens["access_token"]
+
+
+def test_client_built_once_per_thread_and_credentials_never_mixed(server):
+    ann, _ = make(server, "ann@example.com", page_size=2)
+    bob, _ = make(server, "bob@example.com", page_size=2)
+    for i in range(3):
+        server.add_event("ann@example.com", body(f"Ann {i}", NOW + dt.timedelta(days=i)))
+    server.add_event("bob@example.com", body("Bob", NOW + dt.timedelta(days=1)))
+    # one client for both (built once in this thread), each request with its own token
+    assert ann.service.events() is bob.service.events()
+    assert [e.summary for e in bob.list_changes(None, WINDOW).events] == ["Bob"]
+    assert sorted(e.summary for e in ann.list_changes(None, WINDOW).events) == ["Ann 0", "Ann 1", "Ann 2"]
+    # requests built one after the other but sent later keep their own provider's token
+    ann_request = ann.service.events().list(calendarId="primary")
+    bob_request = bob.service.events().list(calendarId="primary")
+    assert [e["summary"] for e in bob_request.execute()["items"]] == ["Bob"]
+    assert len(ann_request.execute()["items"]) == 3

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
 import urllib.parse
 from typing import Optional
 
@@ -270,6 +271,45 @@ class _CountingHttp(httplib2.Http):
         return super().request(*args, **kwargs)
 
 
+_THREAD_SERVICES = threading.local()
+
+
+class _SharedService:
+    """``discovery.build(...)`` for one provider, built once per thread and endpoint.
+
+    Building the Calendar client costs milliseconds and so does each resource
+    (``events()`` renders its methods' documentation): paid once per thread instead of
+    per account and per request. Each resource is handed out with this provider's
+    authorised http set on it; the request built from it right away, in the same
+    thread, keeps that http, so providers never see each other's credentials.
+    """
+
+    def __init__(self, http, api_endpoint):
+        self._http, self._api_endpoint = http, api_endpoint
+
+    def __getattr__(self, name):
+        def resource():
+            cache = _THREAD_SERVICES.__dict__.setdefault("services", {})
+            if self._api_endpoint not in cache:
+                service = discovery.build(
+                    "calendar",
+                    "v3",
+                    http=self._http,
+                    static_discovery=True,
+                    cache_discovery=False,
+                    client_options={"api_endpoint": self._api_endpoint},
+                )
+                cache[self._api_endpoint] = (service, {})
+            service, resources = cache[self._api_endpoint]
+            if name not in resources:
+                resources[name] = getattr(service, name)()
+            found = resources[name]
+            found._http = self._http
+            return found
+
+        return resource
+
+
 class GoogleProvider(CalendarProvider):
     name = "google"
 
@@ -305,14 +345,7 @@ class GoogleProvider(CalendarProvider):
         self._token = credentials.get("access_token")
         self._scope = credentials.get("scope")
         http = google_auth_httplib2.AuthorizedHttp(self.credentials, http=_CountingHttp(self, timeout=timeout))
-        self.service = discovery.build(
-            "calendar",
-            "v3",
-            http=http,
-            static_discovery=True,
-            cache_discovery=False,
-            client_options={"api_endpoint": api_endpoint},
-        )
+        self.service = _SharedService(http, api_endpoint)
 
     # -- plumbing ----------------------------------------------------------
     def _execute(self, request, *, if_match: Optional[str] = None):

@@ -185,6 +185,9 @@ class LocalServer:
 class _JsonHandler(BaseHTTPRequestHandler):
     fake: LocalServer = None
     protocol_version = "HTTP/1.1"
+    # headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm holds
+    # the second until the client's delayed ACK (~40 ms per kept-alive request)
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):  # quiet
         pass
