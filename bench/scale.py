@@ -232,6 +232,10 @@ def worker(role, db):
         ["--db_host", PGHOST, "--db_user", PGUSER, "--addons-path", addons_path(), "--log-level", "warn"]
     )
     registry = odoo.modules.registry.Registry(db)
+    if os.environ.get("BENCH_SQL_LOG"):  # every query on stderr, for development
+        import logging
+
+        logging.getLogger("odoo.sql_db").setLevel(logging.DEBUG)
     if role == "setup":
         print("ready", flush=True)
         with registry.cursor() as cr:
@@ -255,7 +259,14 @@ def worker(role, db):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("ready", flush=True)
     sys.stdin.readline()  # "go"
-    if role == "cron":
+    if role == "cron" and os.environ.get("BENCH_PROFILE"):  # a profile of the pass, for development
+        import cProfile
+
+        profiler = cProfile.Profile()
+        done, sql = profiler.runcall(run_cron, registry)
+        profiler.dump_stats(os.environ["BENCH_PROFILE"])
+        result = {"done": done, "sql": sql}
+    elif role == "cron":
         done, sql = run_cron(registry)
         result = {"done": done, "sql": sql}
     else:  # first_sync
@@ -315,6 +326,7 @@ def main():
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--first-sync", type=int, default=10000, help="events of the large first sync (0: skip)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--changed", type=int, nargs="+", help="accounts with a change (default: 0 and 1 %%)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench database and the set-up")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -338,7 +350,7 @@ def main():
             set_up(db, server, n, args.events, path)
         tag = _psql(db, f"SELECT value FROM ir_config_parameter WHERE key='{STATE_KEY}'")
         salt = int(time.time()) % 997
-        for changed in (0, max(n // 100, 1)):
+        for changed in args.changed if args.changed is not None else (0, max(n // 100, 1)):
             for workers in args.workers:
                 run_case(db, server, n, args.events, changed, workers, salt)
                 salt += 1

@@ -16,6 +16,8 @@ import time
 from datetime import timedelta
 from time import monotonic
 
+from psycopg2.errors import SerializationFailure
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL, config
 
@@ -126,19 +128,31 @@ class CalendarSyncAccount(models.Model):
         )
 
     def _cron_lock_next_due(self):
-        """(id,) of the longest-waiting due account nobody holds, now locked; or None."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT a.id
-                     FROM calendar_sync_account a
-                    WHERE %s
-                 ORDER BY a.next_sync_date NULLS FIRST, a.id
-                    LIMIT 1
-                      FOR NO KEY UPDATE OF a SKIP LOCKED""",
-                self._cron_due_sql(),
-            )
+        """(id,) of the longest-waiting due account nobody holds, now locked; or None.
+
+        Called at the start of a transaction. When another worker synced and committed an
+        account after this transaction's snapshot, PostgreSQL refuses to lock it
+        (serialisation failure): start a new transaction, which sees it done, and look again.
+        """
+        query = SQL(
+            """SELECT a.id
+                 FROM calendar_sync_account a
+                WHERE %s
+             ORDER BY a.next_sync_date NULLS FIRST, a.id
+                LIMIT 1
+                  FOR NO KEY UPDATE OF a SKIP LOCKED""",
+            self._cron_due_sql(),
         )
-        return self.env.cr.fetchone()
+        for _attempt in range(5):
+            try:
+                self.env.cr.execute(query, log_exceptions=False)
+            except SerializationFailure:
+                if getattr(threading.current_thread(), "testing", False):
+                    raise
+                self.env.cr.rollback()  # nothing of ours is lost: this transaction only read so far
+                continue
+            return self.env.cr.fetchone()
+        return None
 
     def _cron_count_due(self):
         self.env.cr.execute(SQL("SELECT count(*) FROM calendar_sync_account a WHERE %s", self._cron_due_sql()))
