@@ -288,9 +288,14 @@ class CalendarSyncAccount(models.Model):
     def _get_credentials(self):
         """(token_data as dict or None, password) — for provider construction only."""
         self.ensure_one()
-        cred = self._credential_record()
+        # one query (search and read together); a missing record reads as no credentials
+        cred = (
+            self.env["calendar.sync.credential"]
+            .sudo()
+            .search_fetch([("account_id", "=", self.id)], ["token_data", "password"], limit=1)
+        )
         token = json.loads(cred.token_data) if cred.token_data else None
-        return token, cred.password
+        return token, cred.password or False
 
     def _clear_credentials(self):
         self.env["calendar.sync.credential"].sudo().search([("account_id", "in", self.ids)]).unlink()

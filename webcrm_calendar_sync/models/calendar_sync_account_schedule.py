@@ -38,6 +38,7 @@ DEFAULT_REQUEST_TIMEOUT = 20  # seconds
 # the previous one of the same thread is part of the same run (and of its time limit)
 RUN_GAP = 5
 _RUNS = {}  # (thread id, database) -> (time the run started, time its last call ended)
+_INTERVALS = {}  # database -> (time.time() until which it holds, the scheduled action's interval in seconds)
 
 
 class CalendarSyncAccount(models.Model):
@@ -70,7 +71,6 @@ class CalendarSyncAccount(models.Model):
         testing = getattr(threading.current_thread(), "testing", False)
         deadline = self._cron_deadline()
         limit = limit or int(self._param("cron_batch_size", DEFAULT_BATCH_SIZE) or DEFAULT_BATCH_SIZE)
-        spacing = timedelta(seconds=self._cron_interval_seconds() * SPACING)
         reserve = self._request_timeout()  # the most one account may take (its requests' timeout)
         done, seen = 0, set()
         while done < limit and deadline - monotonic() > reserve:
@@ -83,7 +83,7 @@ class CalendarSyncAccount(models.Model):
                 break
             seen.add(account_id)
             # a record of its own: reading it never prefetches the other accounts' data
-            self.browse(account_id)._cron_sync_one(spacing)
+            self.browse(account_id)._cron_sync_one()
             done += 1
             if testing:
                 self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
@@ -100,22 +100,22 @@ class CalendarSyncAccount(models.Model):
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return done
 
-    def _cron_sync_one(self, spacing):
-        """Sync this (locked) account; schedule its next sync. (Waiting writes are the push job's.)"""
+    def _cron_sync_one(self):
+        """Sync this (locked) account; the result schedules its next sync. Waiting writes are the push job's."""
         self.ensure_one()
         try:
-            with self.env.cr.savepoint():
-                self._sync(raise_errors=False)
+            self._sync(raise_errors=False)  # its own savepoint: a failed sync leaves nothing half-written
         except Exception:
             # a bug must not stop the other accounts; it is logged with its traceback
             _logger.exception("Calendar account %s failed to sync", self.id)
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.rollback()  # this account's transaction only
+                if not self._try_lock():  # another worker took it meanwhile: its result stands
+                    return
             self.write(
                 {"state": "error", "last_error": _("The synchronisation failed unexpectedly; see the server log.")}
             )
             self._schedule_retry()
-            return
-        if self.state != "error":
-            self.next_sync_date = fields.Datetime.now() + spacing
 
     def _cron_due_sql(self):
         # what the ORM still holds in memory goes to the database first (nothing, after a commit)
@@ -201,11 +201,21 @@ class CalendarSyncAccount(models.Model):
 
     @api.model
     def _cron_interval_seconds(self):
+        """The scheduled action's interval in seconds (read at most once a minute per database)."""
+        now = time.time()
+        expires, seconds = _INTERVALS.get(self.env.cr.dbname, (0, None))
+        if now < expires:
+            return seconds
         cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
-        if not cron:
-            return DEFAULT_INTERVAL_MINUTES * 60
-        unit = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "months": 2592000}
-        return max(cron.sudo().interval_number, 1) * unit.get(cron.sudo().interval_type, 60)
+        seconds = DEFAULT_INTERVAL_MINUTES * 60
+        if cron:
+            unit = {"minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "months": 2592000}
+            seconds = max(cron.sudo().interval_number, 1) * unit.get(cron.sudo().interval_type, 60)
+        _INTERVALS[self.env.cr.dbname] = (now + 60, seconds)
+        return seconds
+
+    def _next_regular_sync_date(self):
+        return fields.Datetime.now() + timedelta(seconds=self._cron_interval_seconds() * SPACING)
 
     # ------------------------------------------------------------------
     # back-off
@@ -226,7 +236,9 @@ class CalendarSyncAccount(models.Model):
 
     def _sync_with(self, provider, full=False):
         summary = super()._sync_with(provider, full=full)
-        if self.sync_failures:  # back to the regular rhythm
-            spacing = timedelta(seconds=self._cron_interval_seconds() * SPACING)
-            self.write({"sync_failures": 0, "next_sync_date": fields.Datetime.now() + spacing})
+        # synced: the next regular sync comes an interval later (written with the sync's own UPDATE)
+        vals = {"next_sync_date": self._next_regular_sync_date()}
+        if self.sync_failures:
+            vals["sync_failures"] = 0
+        self.write(vals)
         return summary

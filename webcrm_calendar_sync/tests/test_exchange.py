@@ -343,6 +343,7 @@ class TestExchange(CalendarSyncCase):
 
         self.server.set_password(ALICE, "changed")
         self.item(BOB, "Bob's second", NOW + dt.timedelta(days=2))
+        (alice_account | bob_account).sudo().next_sync_date = False  # both due for the scheduled sync
         self.env["calendar.sync.account"]._cron_sync()
         self.assertEqual(alice_account.state, "error")
         self.assertTrue(alice_account.needs_reauth)
