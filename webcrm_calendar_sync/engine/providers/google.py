@@ -261,17 +261,20 @@ def to_google(event: RemoteEvent) -> dict:
 # ---------------------------------------------------------------------------
 # provider
 # ---------------------------------------------------------------------------
+_THREAD_SERVICES = threading.local()
+
+
 class _CountingHttp(httplib2.Http):
     def __init__(self, provider, **kw):
         super().__init__(**kw)
         self._provider = provider
+        # the providers of one thread share their kept-alive connections (no new TCP and TLS
+        # handshake per account); a connection carries no credentials, each request its own
+        self.connections = _THREAD_SERVICES.__dict__.setdefault("connections", {})
 
     def request(self, *args, **kwargs):
         self._provider.requests += 1
         return super().request(*args, **kwargs)
-
-
-_THREAD_SERVICES = threading.local()
 
 
 class _SharedService:
