@@ -623,7 +623,9 @@ class CalendarSyncAccount(models.Model):
         plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy, held_ids=held)
         skipped = Binding._apply_plan(self, plan)
         for external_id, reason in plan.invalid:
-            skipped.setdefault(external_id or "?", str(INVALID_REASONS.get(reason, reason)))
+            skipped.setdefault(
+                external_id or "?", self.env._(INVALID_REASONS[reason]) if reason in INVALID_REASONS else reason
+            )
             _logger.warning("Calendar account %s: event %s not mirrored: %s", self.id, external_id, reason)
         self._record_skipped(changes, skipped)
         if changes.full:

@@ -173,7 +173,7 @@ class CalendarSyncBinding(models.Model):
         skipped = {}
 
         def checked(remote):
-            remote, problem = check_remote(remote)
+            remote, problem = check_remote(self.env, remote)
             if problem:
                 skipped[remote.external_id] = problem
                 return None
@@ -204,7 +204,7 @@ class CalendarSyncBinding(models.Model):
             try:
                 items.append((remote, Event._vals_from_remote(remote, account, partners, users)))
             except Exception as exc:  # noqa: BLE001 - any mapping failure is this event's, not the sync's
-                skipped[remote.external_id] = _error_text(exc)
+                skipped[remote.external_id] = _error_text(self.env, exc)
         if items:
             try:
                 with self.env.cr.savepoint():
@@ -215,7 +215,7 @@ class CalendarSyncBinding(models.Model):
                         with self.env.cr.savepoint():
                             self._create_mirrored(account, [item])
                     except Exception as exc:  # noqa: BLE001
-                        skipped[item[0].external_id] = _error_text(exc)
+                        skipped[item[0].external_id] = _error_text(self.env, exc)
         # links: the same meeting seen through another account
         for link in links:
             self._apply_one(skipped, link.remote, self._apply_link, account, link, Event, partners, users)
@@ -249,7 +249,7 @@ class CalendarSyncBinding(models.Model):
             with self.env.cr.savepoint():
                 func(*args)
         except Exception as exc:  # noqa: BLE001 - this event's failure, not the sync's
-            skipped[remote.external_id] = _error_text(exc)
+            skipped[remote.external_id] = _error_text(self.env, exc)
 
     def _create_mirrored(self, account, items):
         Event = self.env["calendar.event"].sudo().with_context(**SYNC_CONTEXT)
@@ -483,33 +483,33 @@ class CalendarSyncBinding(models.Model):
         )
 
 
-def check_remote(remote):
+def check_remote(env, remote):
     """(remote, None) when ``remote`` can be mirrored — repaired where the provider's intent is
     clear (no end: it ends when it starts) — else (remote, reason)."""
     if remote.all_day:
         if not remote.start_date:
-            return remote, _("it has no start date")
+            return remote, env._("it has no start date")
         if not remote.end_date:
             return remote.replace(end_date=remote.start_date), None
         if remote.end_date < remote.start_date:
-            return remote, _(
+            return remote, env._(
                 "it ends (%(end)s) before it starts (%(start)s)", end=remote.end_date, start=remote.start_date
             )
         return remote, None
     if not remote.start:
-        return remote, _("it has no start")
+        return remote, env._("it has no start")
     if not remote.end:
         return remote.replace(end=remote.start), None
     if remote.end < remote.start:
-        return remote, _("it ends (%(end)s) before it starts (%(start)s)", end=remote.end, start=remote.start)
+        return remote, env._("it ends (%(end)s) before it starts (%(start)s)", end=remote.end, start=remote.start)
     return remote, None
 
 
-def _error_text(exc):
+def _error_text(env, exc):
     """A short, readable reason for the account's list (first line, no traceback)."""
     text = (getattr(exc, "args", None) or [""])[0] if isinstance(exc, (UserError, ValidationError)) else str(exc)
     text = (str(text).strip().splitlines() or [exc.__class__.__name__])[0]
-    return _("it could not be saved in Odoo: %s", text[:200])
+    return env._("it could not be saved in Odoo: %s", text[:200])
 
 
 def _has_guests(remote):
