@@ -158,7 +158,47 @@ class FaultCases:
         self.assert_converged(account, "Once, renamed")
 
 
-class TestGoogleFaults(FaultCases, CalendarSyncCase):
+class SharedMeetingCases:
+    """For providers whose fake keeps the attendees' copies in line with the organiser's event
+    (Google, Graph): a shared meeting its organiser deletes in Odoo."""
+
+    def test_organiser_deletes_a_shared_meeting_in_odoo(self):
+        self.server.add_user(self.bob.email)
+        alice_account, bob_account = self.subscribe(self.alice), self.subscribe(self.bob)
+        start = (NOW + dt.timedelta(days=3)).replace(tzinfo=None)
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .create(
+                {
+                    "name": "Shared",
+                    "start": start,
+                    "stop": start + dt.timedelta(hours=1),
+                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.bob.partner_id.id])],
+                }
+            )
+        )
+        event.with_user(self.alice).action_save_and_send_invitation()
+        self.push()
+        self.assertEqual(self.subjects(self.bob), ["Shared"])  # the invitation reached Bob's calendar
+        bob_account._sync()
+        self.assertEqual(len(event.sync_binding_ids), 2)
+        before = self.server.requests
+        event.with_user(self.alice).unlink()
+        self.assertEqual(self.server.requests, before)
+        self.push()
+        self.assertEqual(self.subjects(self.alice), [])
+        self.assertEqual(self.subjects(self.bob), [])  # cancelled for the invited attendee
+        bob_account._sync()
+        alice_account._sync()
+        bob_account._sync(full=True)
+        self.assertFalse(self.env["calendar.event"].with_context(active_test=False).search([("name", "=", "Shared")]))
+        self.assertFalse(
+            self.env["calendar.sync.binding"].search([("account_id", "in", (alice_account | bob_account).ids)])
+        )
+
+
+class TestGoogleFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
     provider_class = GoogleProvider
 
     @classmethod
@@ -189,7 +229,7 @@ class TestGoogleFaults(FaultCases, CalendarSyncCase):
         return sorted(e["summary"] for e in self.server.events_of(user.email))
 
 
-class TestMicrosoftFaults(FaultCases, CalendarSyncCase):
+class TestMicrosoftFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
     provider_class = MicrosoftProvider
 
     @classmethod
