@@ -29,22 +29,16 @@ import requests
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from . import errors
+
 
 class Refused(Exception):
     """A connection the guard does not allow. ``str()`` is safe to show: it names the host only."""
 
     def __init__(self, host: str, reason: str = "private"):
         self.host = host
-        self.reason = reason  # "private" | "plain_http"
-        if reason == "plain_http":
-            text = f"Odoo only connects to {host} over https:// (credentials are never sent unencrypted)."
-        else:
-            text = (
-                f"Odoo does not connect to {host}: it is an address of a local or private network. "
-                "If it is your company's server, an administrator can allow it in Settings "
-                "(Synced calendar: Private network hosts)."
-            )
-        super().__init__(text)
+        self.reason = reason  # "private" | "plain_http": errors.MESSAGES["network_<reason>"]
+        super().__init__(errors.english(f"network_{reason}", {"host": host}))
 
 
 def _is_public(ip) -> bool:

@@ -9,6 +9,7 @@ from . import (
     calendar_sync_account,
     calendar_sync_account_exchange,
     calendar_sync_account_google,
+    calendar_sync_account_messages,
     calendar_sync_account_microsoft,
     calendar_sync_account_oauth,
     calendar_sync_account_schedule,

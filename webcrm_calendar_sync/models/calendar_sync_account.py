@@ -362,7 +362,7 @@ class CalendarSyncAccount(models.Model):
         try:
             return subscribe()
         except sync_errors.SyncError as exc:
-            raise UserError(exc.message) from None
+            raise UserError(self._sync_error_message(exc)) from None
 
     def action_synchronize(self):
         """'Synchronise' button: sync now, report the outcome on the form."""
@@ -553,19 +553,20 @@ class CalendarSyncAccount(models.Model):
         except sync_errors.SyncError as exc:
             self._record_error(exc)
             if raise_errors:
-                raise UserError(exc.message) from None
+                raise UserError(self._sync_error_message(exc)) from None
             return None
         return summary
 
     def _record_error(self, exc):
-        message = exc.message if isinstance(exc, sync_errors.SyncError) else str(exc)
+        # in the language of the account's user, who reads it (a scheduled sync has none of its own)
+        message = self.with_context(lang=self.user_id.lang or self.env.lang)._sync_error_message(exc)
         vals = {"last_error": message[:LAST_ERROR_MAX], "state": "error"}
         if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
             vals["needs_reauth"] = True
         # passing trouble (outage, throttling) keeps the sync state: the account shows the
         # error and the next run resumes from where the last good sync stopped
         self.write(vals)
-        _logger.info("Calendar account %s: %s", self.id, exc.__class__.__name__)
+        _logger.info("Calendar account %s: %s", self.id, self._sync_error_label(exc))
 
     def _sync_with(self, provider, full=False):
         self.ensure_one()

@@ -43,9 +43,9 @@ class CalendarSyncAccount(models.Model):
         from ..engine.providers import exchange
 
         self.ensure_one()
-        problem = exchange.check_url(self.ews_url)
-        if problem:
-            raise sync_errors.ConfigurationError(problem)
+        error = exchange.url_error(self.ews_url)
+        if error:
+            raise error
         if not self.email:
             raise sync_errors.ConfigurationError(_("Enter the e-mail address of the Exchange mailbox."))
         _token, password = self._get_credentials()

@@ -472,14 +472,17 @@ class CalendarSyncBinding(models.Model):
     def _push_failed(self, exc):
         for binding in self:
             attempts = binding.push_attempts + 1
-            vals = {"push_attempts": attempts, "last_error": exc.message}
+            account = binding.account_id.with_context(lang=binding.account_id.user_id.lang or self.env.lang)
+            vals = {"push_attempts": attempts, "last_error": account._sync_error_message(exc)}
             if not exc.retryable or attempts >= MAX_PUSH_ATTEMPTS:
                 vals["state"] = "error"
             binding.write(vals)
             if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
                 binding.account_id._record_error(exc)
         _logger.info(
-            "Calendar push failed for bindings %s: %s", ",".join(str(i) for i in self.ids), exc.__class__.__name__
+            "Calendar push failed for bindings %s: %s",
+            ",".join(str(i) for i in self.ids),
+            self.env["calendar.sync.account"]._sync_error_label(exc),
         )
 
 

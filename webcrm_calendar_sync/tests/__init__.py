@@ -2,6 +2,7 @@ from . import (
     test_account_guards,
     test_busy_access,
     test_cron_schedule,
+    test_error_messages,
     test_exchange,
     test_faults_odoo,
     test_google,

@@ -1,6 +1,6 @@
 """Exchange servers on premise, through Exchange Web Services, with exchangelib.
 
-* Subscribe: :func:`check_url` checks the EWS URL's form, then
+* Subscribe: :func:`url_error` checks the EWS URL's form, then
   :meth:`ExchangeProvider.check_connection` connects and tells apart a server that
   does not answer, a server that is not Exchange, a certificate problem and a wrong
   e-mail or password. It returns what it learnt (authentication type, server build)
@@ -121,26 +121,27 @@ KINDS = {"Single": SINGLE, "RecurringMaster": MASTER, "Occurrence": OCCURRENCE, 
 # ---------------------------------------------------------------------------
 # URL form
 # ---------------------------------------------------------------------------
-def check_url(url: str) -> Optional[str]:
-    """None when ``url`` has the form of an EWS endpoint, else what is wrong with it, in words."""
+def url_error(url: str) -> Optional[errors.ConfigurationError]:
+    """None when ``url`` has the form of an EWS endpoint, else the error saying what is wrong with it."""
     url = (url or "").strip()
     if not url:
-        return "Enter the EWS address of the Exchange server, e.g. https://mail.example.com/EWS/Exchange.asmx."
+        return errors.ConfigurationError(code="exchange_url_missing")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() != "https":
-        return (
-            "The EWS address must start with https:// (Exchange only accepts passwords over an encrypted connection)."
-        )
+        return errors.ConfigurationError(code="exchange_url_not_https")
     if not parts.hostname:
-        return "The EWS address has no server name. It looks like https://mail.example.com/EWS/Exchange.asmx."
+        return errors.ConfigurationError(code="exchange_url_no_host")
     if not parts.path.lower().rstrip("/").endswith("/ews/exchange.asmx"):
-        return (
-            "The EWS address must end with /EWS/Exchange.asmx "
-            f"(for example https://{parts.hostname}/EWS/Exchange.asmx); this one ends with '{parts.path or '/'}'."
-        )
+        return errors.ConfigurationError(code="exchange_url_path", host=parts.hostname, path=parts.path or "/")
     if parts.query or parts.fragment:
-        return "The EWS address must not contain '?' or '#'."
+        return errors.ConfigurationError(code="exchange_url_query")
     return None
+
+
+def check_url(url: str) -> Optional[str]:
+    """None when ``url`` has the form of an EWS endpoint, else what is wrong with it, in English."""
+    error = url_error(url)
+    return error.message if error else None
 
 
 # ---------------------------------------------------------------------------
@@ -355,9 +356,9 @@ class ExchangeProvider(CalendarProvider):
         self.endpoint = (service_endpoint or "").strip()
         # the URL's form is checked on every construction, not only at subscribe: https only
         # (a password never travels unencrypted) and the EWS path
-        problem = check_url(self.endpoint)
-        if problem:
-            raise errors.ConfigurationError(problem)
+        error = url_error(self.endpoint)
+        if error:
+            raise error
         self.guard = guard  # None: any host (the Odoo layer always passes one)
         self.timeout = timeout  # seconds, or (connect, read)
         self.email = (email or "").strip().lower()
@@ -439,18 +440,12 @@ class ExchangeProvider(CalendarProvider):
         refusal = netguard.find_refusal(exc)
         if refusal is not None:
             # one sentence whatever the port and whether anything listens: nothing was sent there
-            return errors.ConfigurationError(str(refusal))
+            return errors.ConfigurationError(code=f"network_{refusal.reason}", host=refusal.host)
         if isinstance(exc, xerr.UnauthorizedError):
             self._forget_protocol()
-            return errors.AuthRevoked(
-                f"The Exchange server refused the e-mail address or password of {self.email}. "
-                "If the password was changed, enter the new one and subscribe again."
-            )
+            return errors.AuthRevoked(code="exchange_password_refused", email=self.email)
         if isinstance(exc, xerr.ErrorServerBusy):
-            return errors.RateLimited(
-                "The Exchange server is busy and asked us to slow down. The next synchronisation will try again.",
-                retry_after=exc.back_off,
-            )
+            return errors.RateLimited(code="exchange_busy", retry_after=exc.back_off)
         if isinstance(exc, xerr.ErrorInvalidSyncStateData):
             return errors.SyncStateExpired()
         if isinstance(exc, xerr.ErrorItemNotFound):
@@ -458,15 +453,12 @@ class ExchangeProvider(CalendarProvider):
         if isinstance(exc, xerr.ErrorIrresolvableConflict):
             return errors.Conflict()
         if isinstance(exc, (xerr.ErrorNonExistentMailbox, xerr.ErrorMailRecipientNotFound)):
-            return errors.ConfigurationError(f"The Exchange server at {host} has no mailbox for {self.email}.")
+            return errors.ConfigurationError(code="exchange_no_mailbox", host=host, email=self.email)
         if isinstance(exc, (xerr.ErrorAccessDenied, xerr.ErrorItemSave)):
-            return errors.Forbidden("The Exchange server does not allow this account to make that change.")
+            return errors.Forbidden(code="exchange_forbidden")
         text = str(exc)
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text.upper():
-            return errors.ConfigurationError(
-                f"The TLS certificate of {host} could not be verified. Ask the Exchange administrator for a "
-                "certificate issued for this address (or install the company's certificate authority)."
-            )
+            return errors.ConfigurationError(code="exchange_certificate", host=host)
         if isinstance(
             exc,
             (
@@ -476,14 +468,10 @@ class ExchangeProvider(CalendarProvider):
                 requests.exceptions.Timeout,
             ),
         ) or ("Connection" in text or "timed out" in text.lower()):
-            return errors.Unavailable(
-                f"The Exchange server at {host} does not answer. The next synchronisation will try again."
-            )
+            return errors.Unavailable(code="exchange_unreachable", host=host)
         if isinstance(exc, (xerr.TransportError, xerr.MalformedResponseError, xerr.SOAPError, xerr.RedirectError)):
-            return errors.ConfigurationError(
-                f"The server at {host} answers, but not as an Exchange server (EWS). Check the EWS address."
-            )
-        return errors.SyncError(f"The Exchange server refused the request ({type(exc).__name__}).")
+            return errors.ConfigurationError(code="exchange_not_ews", host=host)
+        return errors.SyncError(code="exchange_refused", error=type(exc).__name__)
 
     def _forget_protocol(self):
         """Drop this account's cached protocol (its sessions), so the next request authenticates anew."""
@@ -498,9 +486,9 @@ class ExchangeProvider(CalendarProvider):
     # -- subscribe ---------------------------------------------------------
     def check_connection(self) -> dict:
         """Connect, authenticate and open the calendar; return {"auth_type", "server_build"}."""
-        problem = check_url(self.endpoint)
-        if problem:
-            raise errors.ConfigurationError(problem)
+        error = url_error(self.endpoint)
+        if error:
+            raise error
         self._forget_protocol()
         self._call(lambda: Calendar.get_distinguished(root=Root(account=self.account)))
         return {"auth_type": self.auth_type, "server_build": self.server_build}

@@ -104,14 +104,14 @@ def exchange_code(code, code_verifier, client_id, client_secret, redirect_uri, t
             timeout=timeout,
         )
     except requests.RequestException:
-        raise errors.Unavailable("Google's sign-in service could not be reached. Try again.") from None
+        raise errors.Unavailable(code="google_signin_unreachable") from None
     data = _json(response)
     if response.status_code != 200:
         if data.get("error") == "invalid_client":
-            raise errors.ConfigurationError("Google refused the client ID or secret set in Settings.")
-        raise errors.AuthRevoked("Google did not grant access. Subscribe again to grant it.")
+            raise errors.ConfigurationError(code="google_client_refused")
+        raise errors.AuthRevoked(code="google_not_granted")
     if not data.get("refresh_token"):
-        raise errors.AuthRevoked("Google granted no offline access. Subscribe again and accept every permission.")
+        raise errors.AuthRevoked(code="google_no_offline_access")
     expiry = dt.datetime.now(UTC) + dt.timedelta(seconds=int(data.get("expires_in", 3600)))
     return {
         "access_token": data["access_token"],
@@ -361,9 +361,7 @@ class GoogleProvider(CalendarProvider):
             except gerrors.HttpError as exc:
                 raise _typed(exc) from None
             except google.auth.exceptions.RefreshError:
-                raise errors.AuthRevoked(
-                    "Google no longer grants access to this calendar. Subscribe again to grant access."
-                ) from None
+                raise errors.AuthRevoked(code="google_access_revoked") from None
             except (httplib2.HttpLib2Error, OSError):
                 raise errors.Unavailable() from None
             finally:
@@ -460,7 +458,7 @@ class GoogleProvider(CalendarProvider):
             for item in found.get("items", []):
                 if item.get("status") != "cancelled":
                     return from_google(item)
-        raise errors.SyncError("Google Calendar refused the new meeting as a duplicate, and has no such meeting.")
+        raise errors.SyncError(code="google_duplicate_missing")
 
     def update_event(self, external_id, event, *, etag=None, send_invitations=False):
         body = to_google(event)
@@ -524,11 +522,9 @@ def _typed(exc: gerrors.HttpError) -> errors.SyncError:
     if status == 409:
         return errors.AlreadyExists(status=status)
     if status == 401:
-        return errors.AuthRevoked(
-            "Google no longer grants access to this calendar. Subscribe again to grant access.", status=status
-        )
+        return errors.AuthRevoked(code="google_access_revoked", status=status)
     if status == 403:
-        return errors.Forbidden("Google does not allow this calendar account to make that change.", status=status)
+        return errors.Forbidden(code="google_forbidden", status=status)
     if status >= 500:
         return errors.Unavailable(status=status)
-    return errors.SyncError(f"Google Calendar refused the request ({status}).", status=status)
+    return errors.SyncError(code="google_refused", status=status)

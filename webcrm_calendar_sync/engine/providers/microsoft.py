@@ -126,9 +126,7 @@ def _app(client_id, client_secret, authority, cache=None, verify=True, session=N
             instance_discovery=authority.startswith(AUTHORITY_HOST),
         )
     except (ValueError, requests.RequestException) as exc:
-        raise errors.ConfigurationError(
-            "The Microsoft sign-in service could not be used: check the tenant and the endpoint in Settings."
-        ) from exc
+        raise errors.ConfigurationError(code="microsoft_signin_unusable") from exc
 
 
 def build_auth_flow(client_id, client_secret, authority, redirect_uri, login_hint, scopes=SCOPES, verify=True):
@@ -148,13 +146,13 @@ def complete_auth_flow(flow, query_params, client_id, client_secret, authority, 
     try:
         result = app.acquire_token_by_auth_code_flow(flow, dict(query_params))
     except ValueError:
-        raise errors.AuthRevoked("The Microsoft sign-in did not match this request. Subscribe again.") from None
+        raise errors.AuthRevoked(code="microsoft_signin_mismatch") from None
     except requests.RequestException:
-        raise errors.Unavailable("Microsoft's sign-in service could not be reached. Try again.") from None
+        raise errors.Unavailable(code="microsoft_signin_unreachable") from None
     if "error" in result:
         if result.get("error") == "invalid_client":
-            raise errors.ConfigurationError("Microsoft refused the client ID or secret set in Settings.")
-        raise errors.AuthRevoked("Microsoft did not grant access. Subscribe again to grant it.")
+            raise errors.ConfigurationError(code="microsoft_client_refused")
+        raise errors.AuthRevoked(code="microsoft_not_granted")
     claims = result.get("id_token_claims") or {}
     return cache.serialize(), (claims.get("preferred_username") or claims.get("email") or "").lower()
 
@@ -401,10 +399,7 @@ class MicrosoftProvider(CalendarProvider):
         except requests.RequestException:
             raise errors.Unavailable() from None
         if not result or "access_token" not in result:
-            raise errors.AuthRevoked(
-                "Microsoft no longer grants access to this calendar (the grant was revoked or has expired). "
-                "Subscribe again to grant access."
-            )
+            raise errors.AuthRevoked(code="microsoft_grant_expired")
         if self.cache.has_state_changed:
             self.on_credentials_changed(self.cache.serialize())
             self.cache.has_state_changed = False
@@ -429,9 +424,7 @@ class MicrosoftProvider(CalendarProvider):
                 raise errors.Unavailable() from None
             if response.status_code == 401:
                 self._token = None
-                raise errors.AuthRevoked(
-                    "Microsoft no longer grants access to this calendar. Subscribe again to grant access.", status=401
-                )
+                raise errors.AuthRevoked(code="microsoft_access_revoked", status=401)
             if response.status_code >= 400:
                 raise _typed(response)
             if not expect_json or response.status_code == 204:
@@ -552,7 +545,7 @@ def _typed(response) -> errors.SyncError:
     if status == 412 or code == "ErrorIrresolvableConflict":
         return errors.Conflict(status=status)
     if status == 403:
-        return errors.Forbidden("Microsoft 365 does not allow this account to make that change.", status=status)
+        return errors.Forbidden(code="microsoft_forbidden", status=status)
     if status >= 500:
         return errors.Unavailable(status=status, retry_after=retry_after)
-    return errors.SyncError(f"Microsoft Graph refused the request ({status} {code}).", status=status)
+    return errors.SyncError(code="microsoft_refused", status=status, error=code)
