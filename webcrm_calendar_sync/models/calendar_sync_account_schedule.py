@@ -19,6 +19,7 @@ from time import monotonic
 from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
 _logger = logging.getLogger(__name__)
@@ -55,6 +56,93 @@ class CalendarSyncAccount(models.Model):
     sync_failures = fields.Integer(
         "Failed attempts in a row", readonly=True, copy=False, help="Reset by the next successful sync."
     )
+
+    backlog_count = fields.Integer(
+        "Writes waiting",
+        compute="_compute_backlog_count",
+        search="_search_backlog_count",
+        help="Meetings changed in Odoo that wait to be written to this calendar.",
+    )
+    sync_lag_minutes = fields.Integer(
+        "Lag (minutes)",
+        compute="_compute_sync_lag",
+        help="Minutes since this calendar was last mirrored completely.",
+    )
+    is_lagging = fields.Boolean(
+        "Lagging",
+        compute="_compute_sync_lag",
+        search="_search_is_lagging",
+        help="Subscribed, and not mirrored for more than three intervals of the scheduled action.",
+    )
+
+    # ------------------------------------------------------------------
+    # health
+    # ------------------------------------------------------------------
+    def _compute_backlog_count(self):
+        data = (
+            self.env["calendar.sync.binding"]
+            .sudo()
+            ._read_group(
+                [("account_id", "in", self.ids), ("state", "in", ("to_push", "to_delete"))], ["account_id"], ["__count"]
+            )
+        )
+        counts = {account.id: count for account, count in data}
+        for account in self:
+            account.backlog_count = counts.get(account.id, 0)
+
+    def _search_backlog_count(self, operator, value):
+        if operator not in (">", "!=") or value not in (0, False):
+            raise UserError(_("Writes waiting can only be searched as 'more than 0'."))
+        # sudo: bindings of accounts the user may see; the account rules still apply to the result
+        pending = (
+            self.env["calendar.sync.binding"]
+            .sudo()
+            ._read_group([("state", "in", ("to_push", "to_delete"))], ["account_id"])
+        )
+        return [("id", "in", [account.id for (account,) in pending])]
+
+    def _lag_limit(self):
+        return fields.Datetime.now() - timedelta(seconds=3 * self._cron_interval_seconds())
+
+    @api.depends("last_sync_date", "state")
+    def _compute_sync_lag(self):
+        now, limit = fields.Datetime.now(), self._lag_limit()
+        for account in self:
+            active = account.state not in ("draft", "paused") and account.active
+            account.sync_lag_minutes = (
+                int((now - account.last_sync_date).total_seconds() // 60) if account.last_sync_date else 0
+            )
+            account.is_lagging = active and (not account.last_sync_date or account.last_sync_date < limit)
+
+    def _search_is_lagging(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Lagging can only be searched as set or not set."))
+        lagging = [
+            ("state", "not in", ("draft", "paused")),
+            "|",
+            ("last_sync_date", "=", False),
+            ("last_sync_date", "<", self._lag_limit()),
+        ]
+        return lagging if (operator == "=") == value else ["!", *lagging]
+
+    def action_retry_now(self):
+        """'Retry now' (list, several accounts): due at once for the scheduled sync, which is woken."""
+        self.check_access("write")
+        accounts = self.filtered(lambda a: a.state not in ("draft", "paused"))
+        # sudo: the schedule's own fields; who may retry was checked above
+        accounts.sudo().write({"next_sync_date": False})
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+        if cron and accounts:
+            cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
+        skipped = len(self) - len(accounts)
+        message = _("%s calendars will be synchronised within a minute.", len(accounts))
+        if skipped:
+            message += " " + _("%s not subscribed or paused were left alone.", skipped)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "info", "message": message, "next": {"type": "ir.actions.act_window_close"}},
+        }
 
     # ------------------------------------------------------------------
     # the scheduled action

@@ -7,6 +7,7 @@ from time import monotonic
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 from odoo.tools import config
 
@@ -157,11 +158,17 @@ class TestCronSchedule(CalendarSyncCase):
         self.assertIn("server log", a0.last_error)
 
     def test_deadline_follows_the_cron_time_limit(self):
+        from ..models import calendar_sync_account_schedule as schedule
+
         Account = self.env["calendar.sync.account"]
+        runs = patch.dict(schedule._RUNS, clear=True)  # no earlier call of this thread counts
+        runs.start()
+        self.addCleanup(runs.stop)
         limits = {"limit_time_real_cron": 50, "limit_time_real": 120}
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
             # 60 % of the cron limit, counted from the start of the run
             self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 30.0, delta=0.5)
+        schedule._RUNS.clear()
         limits = {"limit_time_real_cron": -1, "limit_time_real": 200}
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
             self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 120.0, delta=0.5)
@@ -191,6 +198,31 @@ class TestCronSchedule(CalendarSyncCase):
         self.assertEqual(self.progress[-1], (0, 4))
         trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(CRON).id)])
         self.assertTrue(trigger)
+
+    def test_health_columns_filters_and_retry_now(self):
+        a0, a1, a2, a3 = self.accounts
+        Account = self.env["calendar.sync.account"]
+        self.cron()
+        now = fields.Datetime.now()
+        a1.last_sync_date = now - timedelta(hours=2)  # three intervals (30 minutes) ago and more
+        a2.write({"state": "error", "sync_failures": 3, "next_sync_date": now + timedelta(minutes=4)})
+        binding = self.env["calendar.sync.binding"].search([("account_id", "=", a3.id)], limit=1)
+        binding.state = "to_push"
+        self.assertEqual(Account.search([("id", "in", self.accounts.ids), ("is_lagging", "=", True)]), a1)
+        self.assertEqual(Account.search([("id", "in", self.accounts.ids), ("backlog_count", ">", 0)]), a3)
+        self.assertEqual((a3.backlog_count, a0.backlog_count), (1, 0))
+        self.assertGreaterEqual(a1.sync_lag_minutes, 120)
+        # "Retry now" on failing and waiting accounts: due at once, the scheduled action woken
+        (a1 | a2).action_retry_now()
+        self.assertFalse(a2.next_sync_date)
+        trigger = self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(CRON).id)])
+        self.assertTrue(trigger)
+        done, synced = self.cron()
+        self.assertEqual(set(synced), {a1, a2})
+        self.assertEqual((a2.state, a2.sync_failures), ("synced", 0))
+        # users retry only what they may change
+        with self.assertRaises(AccessError):
+            a2.with_user(self.alice).action_retry_now()
 
 
 class TestCronWorkers(CalendarSyncCase):
