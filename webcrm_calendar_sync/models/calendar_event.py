@@ -409,8 +409,18 @@ class CalendarEvent(models.Model):
         return events
 
     def write(self, vals):
-        if self.env.context.get("calendar_sync_from_remote") or not (SYNCED_FIELDS & set(vals)):
+        if self.env.context.get("calendar_sync_from_remote"):
             return super().write(vals)
+        archived = revived = self.browse()
+        if "active" in vals:
+            # archived through write (list view, import...): like action_archive; restored: written again
+            archived = self.filtered("active") if not vals["active"] else archived
+            revived = self.filtered(lambda e: not e.active) if vals["active"] else revived
+            archived._outbox_remove()
+        if not (SYNCED_FIELDS & set(vals)):
+            result = super().write(vals)
+            revived._outbox_mark()
+            return result
         if "user_id" not in vals:
             self._check_writable()
         old_organizers = {event.id: event.user_id for event in self}
@@ -425,7 +435,7 @@ class CalendarEvent(models.Model):
                 if old != event.user_id and stale:
                     stale.filtered(lambda b: not b.external_id).unlink()
                     stale.exists().write({"state": "to_delete"})
-        self._outbox_mark()
+        (self - archived)._outbox_mark()
         return result
 
     def unlink(self):

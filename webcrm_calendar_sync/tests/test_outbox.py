@@ -242,6 +242,25 @@ class TestOutbox(CalendarSyncCase):
         self.assertEqual(event.sync_binding_ids.external_id, next(iter(cal.events)))
         self.assertEqual(event.sync_binding_ids.state, "synced")
 
+    def test_archived_or_restored_through_write(self):
+        cal = self.calendars[self.acc_alice.id]
+        with self.memory_providers():
+            event = self.new_meeting("Archived by write")
+        self.run_push()
+        self.assertEqual(len(cal.events), 1)
+        with self.memory_providers():
+            event.with_user(self.alice).write({"active": False, "name": "Archived, renamed"})
+            self.assertEqual(self.providers, [])
+        self.assertEqual(event.sync_binding_ids.state, "to_delete")
+        self.run_push()
+        self.assertEqual(cal.events, {})
+        self.assertFalse(event.sync_binding_ids)
+        with self.memory_providers():
+            event.with_user(self.alice).write({"active": True})
+        self.run_push()
+        self.assertEqual([e.summary for e in cal.events.values()], ["Archived, renamed"])
+        self.assertEqual(event.sync_binding_ids.state, "synced")
+
     def test_push_job_is_bounded_and_goes_on_after_a_failing_meeting(self):
         with self.memory_providers():
             events = [self.new_meeting(f"M{i}") for i in range(3)]
