@@ -187,7 +187,8 @@ class RemoteEvent:
     etag: Optional[str] = None
     updated: Optional[dt.datetime] = None
     #: idempotency key of a create (see :meth:`provider.CalendarProvider.create_event`);
-    #: None: the ``ical_uid`` is the key
+    #: None: the ``ical_uid`` is the key. On a listed event: the key it was created with,
+    #: when the provider keeps it (Microsoft 365's ``transactionId``)
     create_key: Optional[str] = None
     #: False when the provider's list of attendees is not the meeting's (a Microsoft 365
     #: meeting saved without sending invitations carries none there): keep Odoo's

@@ -63,25 +63,35 @@ class CalendarProvider(abc.ABC):
 
     # -- writing -------------------------------------------------------
     @abc.abstractmethod
-    def create_event(self, event: RemoteEvent, *, send_invitations: bool = False) -> RemoteEvent:
+    def create_event(
+        self, event: RemoteEvent, *, send_invitations: bool = False, idempotency_key: Optional[str] = None
+    ) -> RemoteEvent:
         """Create ``event``; return it as the provider stored it (ids, etag).
 
         **Idempotent under retries.** The caller generates, *before the first attempt*, a
         key for this create and stores it with the pending write, then passes the same key
-        on every attempt: ``event.ical_uid`` (a new UID such as ``"<uuid4>@odoo"``), and
-        optionally ``event.create_key`` when the UID is shared with another account
-        (``event.idempotency_key`` is ``create_key or ical_uid``). When an earlier attempt
+        on every attempt: ``event.ical_uid`` (a new UID such as ``"<uuid4 hex>@odoo"``) and
+        ``idempotency_key`` (or ``event.create_key``; e.g. the uuid4 hex itself). Without a
+        ``create_key`` the UID is the key (``event.idempotency_key`` is
+        ``create_key or ical_uid``). When an earlier attempt
         reached the provider but its answer was lost (dropped connection, timeout, 503
         after the write), calling ``create_event`` again with the same key returns that
         first event, brought to ``event``'s content, and never makes a second copy:
 
-        * Google: the event ``id`` is chosen by us from the key (base32hex); Google answers
-          409 ``duplicate`` for an id (or an iCalUID) the calendar already has, and the
-          provider then returns that event.
-        * Microsoft 365: the key goes as Graph's ``transactionId``; Graph answers a repeated
-          POST with the event the first one made.
+        * Google: the event ``id`` is the key itself when it is base32hex (``[a-v0-9]``, 5 to
+          1024 characters; a uuid4 hex is), else a hash of it (:func:`providers.google.google_event_id`);
+          Google answers 409 ``duplicate`` for an id (or an iCalUID) the calendar already
+          has, and the provider then returns that event.
+        * Microsoft 365: the key goes as Graph's ``transactionId`` (itself when it is short
+          and plain, else a hash: :func:`providers.microsoft.transaction_id`); Graph answers
+          a repeated POST with the event the first one made. Graph's ``iCalUId`` is its own.
         * Exchange: EWS has no client-chosen id; the calendar is searched for an item with
-          our UID over the event's time span before creating.
+          our UID over the event's time span before each attempt.
+
+        **Finding a create whose every answer was lost**, in a later listing: Google's event
+        has the key as ``external_id`` (key base32hex) and ``ical_uid``; Microsoft 365's
+        listed event carries the key back in ``create_key`` (its ``transactionId``);
+        Exchange's has the ``ical_uid``.
 
         An event in the calendar that already carries the UID (the attendee's copy of an
         invitation, say) is returned as it is, to be linked. Without a key the create is
@@ -215,9 +225,11 @@ def call_with_retry(
 ):
     """Call ``func()``; on RateLimited / Unavailable wait and try again, within bounds.
 
-    The wait honours the provider's ``retry_after`` hint but is capped so that no
-    call blocks for minutes: ``max_total`` bounds the waits plus the time the failed
-    calls themselves took (a timeout counts); when it is spent the last error is raised.
+    Our own back-off doubles from ``base_delay`` up to ``max_delay``; a provider's
+    ``retry_after`` hint (429 Retry-After, EWS BackOffMilliseconds) is waited as given,
+    never shortened. No call blocks for minutes: ``max_total`` bounds the waits plus the
+    time the failed calls themselves took (a timeout counts); when the next wait would
+    pass it, the last error is raised at once (it carries ``retry_after`` for the caller).
     """
     waited = 0.0
     started = time.monotonic()
@@ -227,8 +239,10 @@ def call_with_retry(
         except (errors.RateLimited, errors.Unavailable) as exc:
             if attempt == attempts - 1:
                 raise
-            delay = exc.retry_after if exc.retry_after is not None else base_delay * 2**attempt
-            delay = min(float(delay), max_delay) + random.uniform(0, base_delay / 4)
+            # a provider's hint is waited as given; our own back-off doubles up to max_delay
+            hint = exc.retry_after
+            delay = float(hint) if hint is not None else min(base_delay * 2**attempt, max_delay)
+            delay += random.uniform(0, base_delay / 4)
             if waited + delay > max_total or (time.monotonic() - started) + delay > max_total:
                 raise
             sleep(delay)

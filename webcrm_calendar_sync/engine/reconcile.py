@@ -29,8 +29,9 @@ Rules (also written in the README, "Conflicts"):
   imported again (needs ``BindingState.ical_uid``).
 * UIDs are compared in one normal form (:func:`events.normalize_ical_uid`): a Google
   UID and the Global Object ID Microsoft wraps it in are the same meeting.
-* A remote event that cannot be mirrored (listed in ``ChangeSet.invalid`` by the
-  provider, or failing :func:`events.invalid_reason` here) changes nothing: its binding
+* A remote event without an end ends when it starts (:func:`events.repair`). One that
+  cannot be mirrored (listed in ``ChangeSet.invalid`` by the provider, or failing
+  :func:`events.invalid_reason` here) changes nothing: its binding
   is kept as it is (a full listing does not take it for deleted) and it is reported in
   ``plan.invalid``.
 * Only a *complete full* listing may remove bindings it does not mention, and only
@@ -56,7 +57,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from .events import MASTER, ChangeSet, RemoteEvent, Window, invalid_reason, normalize_ical_uid, utc
+from .events import MASTER, ChangeSet, RemoteEvent, Window, invalid_reason, normalize_ical_uid, repair, utc
 
 
 @dataclass
@@ -199,7 +200,7 @@ def plan_changes(
     for remote in changes.events:
         if remote.external_id in handled:
             continue
-        reason = invalid_reason(remote)
+        reason = invalid_reason(repair(remote))
         if reason:
             if remote.external_id:
                 seen.add(remote.external_id)

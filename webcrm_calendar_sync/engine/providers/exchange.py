@@ -444,6 +444,10 @@ class ExchangeProvider(CalendarProvider):
         if isinstance(exc, xerr.UnauthorizedError):
             self._forget_protocol()
             return errors.AuthRevoked(code="exchange_password_refused", email=self.email)
+        text = str(exc)
+        if isinstance(exc, xerr.ErrorServerBusy) and "ErrorInternalServerTransientError" in text:
+            # exchangelib's name for a bare HTTP 503: an outage, not a back-off hint from the server
+            return errors.Unavailable(code="exchange_unreachable", host=host)
         if isinstance(exc, xerr.ErrorServerBusy):
             return errors.RateLimited(code="exchange_busy", retry_after=exc.back_off)
         if isinstance(exc, xerr.ErrorInvalidSyncStateData):
@@ -456,7 +460,6 @@ class ExchangeProvider(CalendarProvider):
             return errors.ConfigurationError(code="exchange_no_mailbox", host=host, email=self.email)
         if isinstance(exc, (xerr.ErrorAccessDenied, xerr.ErrorItemSave)):
             return errors.Forbidden(code="exchange_forbidden")
-        text = str(exc)
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text.upper():
             return errors.ConfigurationError(code="exchange_certificate", host=host)
         if isinstance(
@@ -468,6 +471,10 @@ class ExchangeProvider(CalendarProvider):
                 requests.exceptions.Timeout,
             ),
         ) or ("Connection" in text or "timed out" in text.lower()):
+            return errors.Unavailable(code="exchange_unreachable", host=host)
+        status = re.search(r"Code: (\d{3})\b", text) if isinstance(exc, xerr.MalformedResponseError) else None
+        if status and int(status.group(1)) >= 500:
+            # an HTTP 5xx without a SOAP answer (a front end or proxy failing): passing trouble
             return errors.Unavailable(code="exchange_unreachable", host=host)
         if isinstance(exc, (xerr.TransportError, xerr.MalformedResponseError, xerr.SOAPError, xerr.RedirectError)):
             return errors.ConfigurationError(code="exchange_not_ews", host=host)
@@ -573,7 +580,9 @@ class ExchangeProvider(CalendarProvider):
         return found[0]
 
     # -- writing -----------------------------------------------------------
-    def create_event(self, event, *, send_invitations=False):
+    def create_event(self, event, *, send_invitations=False, idempotency_key=None):
+        if idempotency_key:
+            event = event.replace(create_key=idempotency_key)
         fields = to_ews_fields(event, self.email)
         key = event.idempotency_key
         if event.ical_uid:

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import threading
 import urllib.parse
@@ -143,9 +144,15 @@ def google_event_id(key: str) -> str:
     """The event id we choose for a create keyed ``key``.
 
     Google lets the client choose the id: 5 to 1024 characters of base32hex (``0-9a-v``),
-    unique in the calendar. Hex digits are base32hex: a SHA-256 of the key, 40 digits.
+    unique in the calendar. A key of that form (a uuid4 hex is) is the id; any other key
+    gives the first 40 hex digits of its SHA-256 (hex digits are base32hex).
     """
+    if _CLIENT_ID.match(key):
+        return key
     return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+_CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 
 
 def from_google(item: dict) -> RemoteEvent:
@@ -425,7 +432,9 @@ class GoogleProvider(CalendarProvider):
         return from_google(self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=external_id)))
 
     # -- writing -------------------------------------------------------
-    def create_event(self, event, *, send_invitations=False):
+    def create_event(self, event, *, send_invitations=False, idempotency_key=None):
+        if idempotency_key:
+            event = event.replace(create_key=idempotency_key)
         body = to_google(event)
         key = event.idempotency_key
         if key:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import urllib.parse
 import warnings
 from typing import Optional
@@ -233,6 +234,7 @@ def _from_graph(item: dict) -> RemoteEvent:
         series_id=item.get("seriesMasterId"),
         etag=item.get("changeKey"),
         updated=_lastmod(item.get("lastModifiedDateTime")),
+        create_key=item.get("transactionId") or None,
         timezone=iana_zone(item.get("originalStartTimeZone")),
         raw=item,
     )
@@ -312,8 +314,14 @@ def to_graph(event: RemoteEvent, *, with_attendees=True) -> dict:
 
 
 def transaction_id(key: str) -> str:
-    """Graph's ``transactionId`` for a create keyed ``key`` (a short, stable hash of it)."""
+    """Graph's ``transactionId`` for a create keyed ``key``: the key when it is short and
+    plain (a uuid4 hex is), else a short, stable hash of it."""
+    if _PLAIN_KEY.match(key):
+        return key
     return "odoo-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _differs(answer: dict, body: dict) -> bool:
@@ -468,7 +476,9 @@ class MicrosoftProvider(CalendarProvider):
         return self._event(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
 
     # -- writing -------------------------------------------------------
-    def create_event(self, event, *, send_invitations=False):
+    def create_event(self, event, *, send_invitations=False, idempotency_key=None):
+        if idempotency_key:
+            event = event.replace(create_key=idempotency_key)
         body = to_graph(event, with_attendees=send_invitations)
         key = event.idempotency_key
         if key:

@@ -583,7 +583,9 @@ class FakeEWS(LocalServer):
                 )
         limit = int(operation.findtext("m:MaxChangesReturned", default="100", namespaces=NS))
         changes = [(item["seq"], "item", item) for item in box.items.values() if item["seq"] > since]
-        changes += [(seq, "delete", item_id) for item_id, seq in box.tombstones.items() if seq > since]
+        if state_text:
+            # a first sync (no state) lists what exists; deletions are news only to a later one
+            changes += [(seq, "delete", item_id) for item_id, seq in box.tombstones.items() if seq > since]
         changes.sort(key=lambda change: change[0])
         page, rest = changes[:limit], changes[limit:]
         parts = []

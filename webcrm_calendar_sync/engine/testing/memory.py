@@ -80,9 +80,14 @@ class MemoryProvider(CalendarProvider):
         except KeyError:
             raise errors.NotFound() from None
 
-    def create_event(self, event, *, send_invitations=False):
+    def create_event(self, event, *, send_invitations=False, idempotency_key=None):
         self.requests += 1
-        stored = self.calendar.put(event.replace(external_id=None))
+        key = idempotency_key or event.idempotency_key
+        if key:
+            for existing in self.calendar.events.values():
+                if existing.create_key == key:
+                    return existing
+        stored = self.calendar.put(event.replace(external_id=None, create_key=key))
         if send_invitations:
             self._invite(stored)
         return stored
