@@ -148,3 +148,74 @@ class TestCalendarUi(CalendarUiCase):
     def test_invitation_to_subscribe(self):
         new_test_user(self.env, "dora", email="dora@example.com", name="Dora")
         self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_invite_tour", login="dora", screenshot="account_setup")
+
+    def test_save_and_send_invitation_says_what_happened(self):
+        account = self.make_account(self.alice)
+        account.last_sync_date = fields.Datetime.now()
+        with self.memory_providers():
+            self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_send_invitation_tour", login="alice")
+        event = self.env["calendar.event"].search([("name", "=", "Project kick-off")])
+        self.assertEqual(len(event), 1)
+        binding = event.sync_binding_ids.filtered(lambda b: b.account_id == account)
+        self.assertEqual(len(binding), 1)
+        invited = [emails for _id, emails in self.calendars[account.id].invitations]
+        if binding.state == "synced":  # written at once: the provider sent the invitations
+            # the notification said "sent": the provider must have invited exactly these two
+            self.assertEqual([sorted(guests) for guests in invited], [["bob@example.com", "carol@example.com"]])
+        else:  # queued in the outbox: nothing may have been sent yet
+            self.assertEqual(binding.state, "to_push")
+            self.assertFalse(invited)
+
+    def test_save_and_send_not_offered_without_subscription(self):
+        new_test_user(self.env, "dora", email="dora@example.com", name="Dora")
+        self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_no_send_invitation_tour", login="dora")
+
+    def test_external_organizer_meeting_opens_read_only(self):
+        account = self.make_account(self.alice)
+        account.last_sync_date = fields.Datetime.now()
+        self.env["res.partner"].create({"name": "Olga Owner", "email": "olga@partner.example"})
+        self.calendars[account.id].put(
+            self.remote(
+                "Partner pitch",
+                start=self.today_10.replace(hour=15),
+                organizer_email="olga@partner.example",
+                attendees=[
+                    self.attendee("olga@partner.example", "accepted"),
+                    self.attendee("alice@example.com", "accepted"),
+                ],
+            )
+        )
+        with self.memory_providers():
+            account._sync()
+            event = self.env["calendar.event"].search([("name", "=", "Partner pitch")])
+            self.assertTrue(event.synced_readonly)
+            self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_readonly_tour", login="alice")
+        self.assertEqual(event.name, "Partner pitch")
+
+    def test_synced_colleagues_in_the_side_panel(self):
+        mine = self.make_account(self.alice)
+        mine.last_sync_date = fields.Datetime.now()
+        bobs = self.make_account(self.bob)
+        calendar = self.calendars[bobs.id]
+        bob = [self.attendee("bob@example.com", "accepted", "Bob")]
+        calendar.put(self.remote("Bob's demo", start=self.today_10.replace(hour=9), attendees=bob, privacy="public"))
+        calendar.put(self.remote("Salary talk", start=self.today_10.replace(hour=14), attendees=bob, privacy="private"))
+        with self.memory_providers():
+            bobs._sync()
+            self.assertEqual(bobs.state, "synced")
+            self.start_tour(
+                CALENDAR_URL, "webcrm_calendar_sync_colleagues_tour", login="alice", screenshot="calendar_colleagues"
+            )
+
+    def test_booking_shows_busy_times_and_a_free_slot_sets_the_time(self):
+        bobs = self.make_account(self.bob)
+        bobs.last_sync_date = fields.Datetime.now()
+        # a meeting that exists only in Bob's external calendar (never synced into Odoo)
+        self.calendars[bobs.id].put(self.remote("Dentist", start=self.today_10.replace(hour=9), hours=2))
+        with self.memory_providers():
+            self.start_tour(
+                CALENDAR_URL, "webcrm_calendar_sync_busy_times_tour", login="alice", screenshot="booking_busy_times"
+            )
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Dentist")]), "never copied into Odoo")
+        booked = self.env["calendar.event"].search([("name", "=", "Planning")])
+        self.assertEqual(booked.start, self.today_10.replace(hour=11, tzinfo=None), "the free slot chosen")

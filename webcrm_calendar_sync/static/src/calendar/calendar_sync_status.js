@@ -18,7 +18,10 @@ export const SYNC_POLL_DELAY = 2000;
  */
 export class CalendarSyncStatus extends Component {
     static template = "webcrm_calendar_sync.CalendarSyncStatus";
-    static props = { onNewData: { type: Function, optional: true } };
+    static props = {
+        onNewData: { type: Function, optional: true },
+        onStatus: { type: Function, optional: true },
+    };
 
     setup() {
         this.orm = useService("orm");
@@ -51,6 +54,7 @@ export class CalendarSyncStatus extends Component {
         const before = this.state.status;
         this.state.status = status;
         this.state.now = DateTime.now();
+        this.props.onStatus?.(status);
         if (!status || !status.enabled) {
             return;
         }

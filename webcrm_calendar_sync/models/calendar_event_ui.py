@@ -1,0 +1,136 @@
+"""What the calendar's screens need to know about a synced meeting (issue 13).
+
+Kept apart from ``calendar_event.py`` (the sync and the outbox): these fields and the
+invitation report only read the bindings.
+"""
+
+from odoo import _, api, fields, models
+
+
+class CalendarEvent(models.Model):
+    _inherit = "calendar.event"
+
+    synced_can_send_invitations = fields.Boolean(
+        compute="_compute_synced_ui",
+        help="The organiser's calendar is subscribed: 'Save and send invitation' lets it invite the attendees.",
+    )
+    synced_readonly = fields.Boolean(
+        "Owned by an external calendar",
+        compute="_compute_synced_ui",
+        help="The meeting comes from a calendar Odoo cannot write (its organiser's calendar is not subscribed).",
+    )
+    synced_owner = fields.Char("Owned by", compute="_compute_synced_ui")
+    synced_state = fields.Char("Sync state", compute="_compute_synced_ui")
+    synced_organizer_name = fields.Char(
+        "External calendar organizer",
+        compute="_compute_synced_ui",
+        help="The organiser in the external calendar (also outside Odoo).",
+    )
+
+    @api.depends(
+        "user_id.name",
+        "sync_binding_ids.state",
+        "sync_binding_ids.account_id",
+        "synced_organizer_email",
+        "sync_push_state",
+    )
+    @api.depends_context("uid")
+    def _compute_synced_ui(self):
+        Account = self.env["calendar.sync.account"]
+        enabled = Account._sync_enabled()
+        organizers = self.user_id
+        # sudo: which organisers have a subscribed calendar (no account detail is exposed)
+        subscribed = set(
+            Account.sudo()
+            .search([("user_id", "in", organizers.ids), ("state", "not in", ("draft", "paused"))])
+            .user_id.ids
+        )
+        emails = {e.synced_organizer_email.lower() for e in self if e.synced_organizer_email}
+        names = {}
+        if emails:
+            # sudo: the organiser's name as the contacts know it (only a name and address are shown)
+            for partner in self.env["res.partner"].sudo().search([("email_normalized", "in", list(emails))]):
+                names.setdefault(partner.email_normalized, partner.name)
+        for event in self:
+            # the same rule as the save-time check (_check_writable): live bindings, none writable
+            bindings = event._live_bindings()
+            own = event._writable_bindings()
+            readonly = enabled and bool(bindings) and not own
+            event.synced_readonly = readonly
+            event.synced_can_send_invitations = enabled and not readonly and event.user_id.id in subscribed
+            event.synced_owner = readonly and event._synced_owner_text(names)
+            event.synced_organizer_name = bool(bindings) and event._synced_owner_text(names)
+            event.synced_state = (
+                event._synced_state_text(own or bindings) if bindings and not event.sync_push_state else False
+            )
+
+    def _synced_owner_text(self, names):
+        email = (self.synced_organizer_email or "").lower()
+        if email and names.get(email):
+            return f"{names[email]} ({email})"
+        return email or self.user_id.name or _("someone outside Odoo")
+
+    def _synced_state_text(self, bindings):
+        # a write waiting or failed is told by sync_push_message (the outbox's own words)
+        bindings = bindings.sudo()  # sudo: the account's provider only
+        labels = dict(self.env["calendar.sync.account"]._fields["provider"]._description_selection(self.env))
+        return _("Synced with %s", labels.get(bindings[:1].account_id.provider, ""))
+
+    @api.depends("partner_ids", "sync_binding_ids.account_id", "sync_binding_ids.state")
+    @api.depends_context("uid")
+    def _compute_user_can_edit(self):
+        # A meeting that lives in a calendar Odoo cannot write opens read-only (Odoo's form
+        # already makes its fields read-only when user_can_edit is False).
+        super()._compute_user_can_edit()
+        for event in self.filtered("synced_readonly"):
+            event.user_can_edit = False
+
+    def action_save_and_send_invitation(self):
+        result = super().action_save_and_send_invitation()
+        message = self._invitation_report()
+        if isinstance(result, dict) and result.get("tag") == "display_notification" and message:
+            result["params"]["message"] = message
+        return result
+
+    def _invitation_report(self):
+        """What 'Save and send invitation' really did, in words, for the notification."""
+        lines = []
+        labels = dict(self.env["calendar.sync.account"]._fields["provider"]._description_selection(self.env))
+        for event in self:
+            # sudo: the organiser's binding tells whether the write (and so the invitations) went out
+            own = event.sudo().sync_binding_ids.filtered(lambda b, e=event: b.account_id.user_id == e.user_id)[:1]
+            if not own:
+                lines.append(_("“%s” is not in a synced calendar: Odoo's own invitations apply.", event.name))
+                continue
+            calendar = _(
+                "%(organizer)s's %(provider)s",
+                organizer=event.user_id.name,
+                provider=labels.get(own.account_id.provider, ""),
+            )
+            count = len(event.partner_ids - event.user_id.partner_id)
+            if not count:
+                lines.append(_("Saved in %s; there is nobody to invite.", calendar))
+            elif own.state == "synced":
+                lines.append(
+                    _("Invitations sent from %(calendar)s to %(count)s attendees.", calendar=calendar, count=count)
+                    if count > 1
+                    else _("Invitation sent from %(calendar)s to 1 attendee.", calendar=calendar)
+                )
+            elif own.state == "to_push":
+                lines.append(
+                    _(
+                        "Invitations will be sent from %(calendar)s to %(count)s attendees as soon as the meeting "
+                        "is written there.",
+                        calendar=calendar,
+                        count=count,
+                    )
+                )
+            else:
+                lines.append(
+                    _(
+                        "No invitation was sent: the meeting could not be written to %(calendar)s (%(reason)s).",
+                        calendar=calendar,
+                        reason=own.last_error or "",
+                    )
+                )
+        return "\n".join(lines)
