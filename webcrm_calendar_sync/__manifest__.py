@@ -17,6 +17,7 @@
         "views/calendar_sync_account_views.xml",
         "views/calendar_event_views.xml",
         "views/calendar_agenda_views.xml",
+        "views/calendar_report_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/calendar_sync_menus.xml",

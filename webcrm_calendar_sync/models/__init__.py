@@ -16,6 +16,7 @@ from . import (
     calendar_sync_account_schedule,
     calendar_sync_binding,
     calendar_sync_credential,
+    mail_template,
     res_config_settings,
     res_partner,
     res_users,

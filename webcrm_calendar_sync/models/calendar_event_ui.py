@@ -4,6 +4,9 @@ Kept apart from ``calendar_event.py`` (the sync and the outbox): these fields an
 invitation report only read the bindings.
 """
 
+from lxml import html
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 
 
@@ -26,6 +29,27 @@ class CalendarEvent(models.Model):
         compute="_compute_synced_ui",
         help="The organiser in the external calendar (also outside Odoo).",
     )
+
+    # only this addon's meeting texts (and ones users add as such), never Odoo's e-mail layouts
+    text_template_id = fields.Many2one(
+        domain=[("model", "=", "calendar.event"), ("calendar_sync_meeting_text", "=", True)],
+        context={"default_model": "calendar.event", "default_calendar_sync_meeting_text": True},
+    )
+    synced_organization_id = fields.Many2one(
+        "res.partner",
+        string="Organisation",
+        compute="_compute_synced_organization_id",
+        store=True,
+        index=True,
+        help="The first company among the attendees outside the organiser's own company (for reports).",
+    )
+
+    @api.depends("partner_ids.commercial_partner_id.is_company", "user_id.company_id")
+    def _compute_synced_organization_id(self):
+        for event in self:
+            own = event.user_id.company_id.partner_id
+            companies = event.partner_ids.commercial_partner_id.filtered(lambda p, o=own: p.is_company and p != o)
+            event.synced_organization_id = companies[:1]
 
     @api.depends(
         "user_id.name",
@@ -84,6 +108,27 @@ class CalendarEvent(models.Model):
         super()._compute_user_can_edit()
         for event in self.filtered("synced_readonly"):
             event.user_can_edit = False
+
+    @api.onchange("text_template_id")
+    def _onchange_text_template_id(self):
+        """Choosing a text template merges it into the description at once, in the form: the
+        user sees and edits the real text before anything is saved or written anywhere."""
+        for event in self.filtered("text_template_id"):
+            event.description = event._calendar_sync_merge_text(event.text_template_id)
+            event.text_template_applied = True
+
+    def _calendar_sync_merge_text(self, template):
+        """``template``'s body merged for this meeting, saved or not (an onchange's new record)."""
+        self.ensure_one()
+        template = template.with_context(lang=self.env.user.lang)
+        variables = self.env["mail.render.mixin"]._render_eval_context()
+        variables["object"] = self
+        # A mail.template's code is trusted as Odoo trusts it (mail.template renders unrestricted:
+        # only template editors may write code into one); the record may be unsaved, hence ir.qweb.
+        rendered = self.env["ir.qweb"]._render(
+            html.fragment_fromstring(template.body_html, create_parent="div"), variables
+        )
+        return Markup(rendered[len("<div>") : -len("</div>")])
 
     def action_save_and_send_invitation(self):
         result = super().action_save_and_send_invitation()

@@ -67,7 +67,9 @@ class CalendarSyncAccount(models.Model):
     provider = fields.Selection(PROVIDERS, required=True, default="google", tracking=True)
     email = fields.Char(
         string="E-mail address",
-        help="The address of the external calendar (Microsoft 365 login, Exchange mailbox).",
+        default=lambda self: self.env.user.email,
+        help="The address of the external calendar (Microsoft 365 login, Exchange mailbox). A new account "
+        "starts with the user's own.",
     )
     ews_url = fields.Char(
         string="EWS URL",

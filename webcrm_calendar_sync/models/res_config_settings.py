@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
 
 from ..engine.provider import DEFAULT_ENDPOINTS
 from .calendar_sync_account_schedule import DEFAULT_REQUEST_TIMEOUT
@@ -24,6 +24,17 @@ class ResConfigSettings(models.TransientModel):
         default=60,
         help="Opening the calendar queues a sync of the user's calendar when its last sync is older than this.",
     )
+    calendar_sync_google_redirect_uri = fields.Char(
+        "Google redirect URI",
+        compute="_compute_calendar_sync_setup",
+        help="Register it in Google Cloud's OAuth client.",
+    )
+    calendar_sync_microsoft_redirect_uri = fields.Char(
+        "Microsoft redirect URI",
+        compute="_compute_calendar_sync_setup",
+        help="Register it in the Entra app registration.",
+    )
+    calendar_sync_overlap_warning = fields.Char(compute="_compute_calendar_sync_setup")
     # Google
     calendar_sync_google_client_id = fields.Char(
         "Google client ID", config_parameter="webcrm_calendar_sync.google_client_id"
@@ -105,3 +116,42 @@ class ResConfigSettings(models.TransientModel):
         help="How many calendar-server calls one user's busy-time lookups may make each minute (answers are "
         "kept a minute).",
     )
+
+    @api.depends("group_calendar_sync")
+    def _compute_calendar_sync_setup(self):
+        Account = self.env["calendar.sync.account"]
+        google = Account._redirect_uri("google")
+        microsoft = Account._redirect_uri("microsoft")
+        warning = self._calendar_sync_overlap_warning()
+        for settings in self:
+            settings.calendar_sync_google_redirect_uri = google
+            settings.calendar_sync_microsoft_redirect_uri = microsoft
+            settings.calendar_sync_overlap_warning = warning
+
+    @api.model
+    def _calendar_sync_overlap_warning(self):
+        """Users whose calendar Odoo's own Google / Outlook synchronization and this addon both sync."""
+        # sudo: whose calendars are synced twice (names only) is for the settings' administrator
+        Settings = self.env["res.users.settings"].sudo()
+        accounts = self.env["calendar.sync.account"].sudo().search([("state", "not in", ("draft", "paused"))])
+        names = set()
+        for provider, token, stopped in (
+            ("google", "google_calendar_rtoken", "google_synchronization_stopped"),
+            ("microsoft", "microsoft_calendar_rtoken", "microsoft_synchronization_stopped"),
+        ):
+            if token not in Settings._fields:
+                continue  # Odoo's module for this provider is not installed
+            users = accounts.filtered(lambda a, p=provider: a.provider == p).user_id
+            if not users:
+                continue
+            domain = [("user_id", "in", users.ids), (token, "!=", False)]
+            if stopped in Settings._fields:
+                domain.append((stopped, "=", False))
+            names.update(Settings.search(domain).user_id.mapped("name"))
+        if not names:
+            return False
+        return _(
+            "These users' calendars are synchronized both by Odoo's own synchronization and by the synced "
+            "calendar, which makes every meeting twice: %s. Stop one of them for each user.",
+            ", ".join(sorted(names)),
+        )
