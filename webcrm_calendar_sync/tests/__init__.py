@@ -6,6 +6,7 @@ from . import (
     test_exchange,
     test_faults_odoo,
     test_google,
+    test_i18n,
     test_meeting_text,
     test_microsoft,
     test_mirror_rules,
