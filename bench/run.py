@@ -445,6 +445,8 @@ def ours_exchange(server, n, seed):
             {
                 "group_calendar_sync": True,
                 "calendar_sync_exchange_ca_bundle": server.ca_file,
+                # the fake EWS listens on 127.0.0.1: allowed as an administrator would allow an in-house server
+                "calendar_sync_allowed_private_hosts": "127.0.0.1",
                 "calendar_sync_days_back": 365,
                 "calendar_sync_days_ahead": 365,
             }
