@@ -182,6 +182,8 @@ def first_sync(db, events):
             "google_client_secret": server.client_secret,
             "google_token_uri": server.token_uri,
             "google_api_endpoint": server.api_endpoint,
+            # the fake builds the first page of a 10,000-event listing in one go: give it time
+            "request_timeout": "300",
         }
         proc = start_worker(db, "first_sync", {"email": email, "tokens": server.issue_tokens(email), "params": params})
         before = server.requests
@@ -328,6 +330,7 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--changed", type=int, nargs="+", help="accounts with a change (default: 0 and 1 %%)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench database and the set-up")
+    parser.add_argument("--only-first-sync", action="store_true", help="skip the scheduled passes")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -338,6 +341,9 @@ def main():
 
     n = args.accounts
     db = f"webcrm_bench_scale_{n}"
+    if args.only_first_sync:
+        ensure_db(db, ["webcrm_calendar_sync"], False)
+        return first_sync(db, args.first_sync)
     ensure_db(db, ["webcrm_calendar_sync"], args.fresh)
     path = state_file(n)
     with FakeGoogle(token_lifetime=TOKEN_LIFETIME) as server:
