@@ -173,6 +173,26 @@ class TestMicrosoft(CalendarSyncCase):
         self.assertTrue(account.needs_reauth)
         self.assertIn("Subscribe again", account.last_error)
 
+    def test_a_refused_access_token_is_refreshed_once_not_taken_for_a_revoked_grant(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        stored = account._get_credentials()[0]
+        # Graph refuses the access token msal still holds as valid (e.g. revoked sessions, clock skew)
+        self.server.expire_access_tokens()
+        self.server.add_event("alice@example.com", mbody("After refresh", NOW + dt.timedelta(days=1)))
+        account.next_sync_date = fields.Datetime.now() - dt.timedelta(seconds=1)
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(account.state, "synced", account.last_error)
+        self.assertFalse(account.needs_reauth)
+        self.assertTrue(self.env["calendar.event"].search([("name", "=", "After refresh")]))
+        self.assertNotEqual(account._get_credentials()[0], stored)  # the refreshed tokens were kept
+        # a grant really revoked: the one refresh fails, and only then is the account marked
+        self.server.revoke("alice@example.com")
+        self.server.expire_access_tokens()
+        account._sync(raise_errors=False)
+        self.assertEqual(account.state, "error")
+        self.assertTrue(account.needs_reauth)
+
     def test_long_outage_shows_an_error_and_the_next_run_resumes_from_the_delta(self):
         account = self.subscribe(self.alice)
         self.server.add_event("alice@example.com", mbody("Before", NOW + dt.timedelta(days=1)))

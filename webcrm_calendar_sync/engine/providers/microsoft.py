@@ -397,13 +397,19 @@ class MicrosoftProvider(CalendarProvider):
             self._app = _app(client_id, client_secret, authority, cache=self.cache, session=self.session)
         return self._app
 
-    def _access_token(self):
-        if self._token:
+    def _access_token(self, force_refresh=False):
+        """The access token; ``force_refresh`` redeems the refresh token even if msal's cached
+        access token has not expired (Graph refused it)."""
+        if self._token and not force_refresh:
             return self._token
         accounts = [a for a in self.app.get_accounts() if (a.get("username") or "").lower() == self.email]
         accounts = accounts or self.app.get_accounts()
         try:
-            result = self.app.acquire_token_silent(SCOPES, account=accounts[0]) if accounts else None
+            result = (
+                self.app.acquire_token_silent(SCOPES, account=accounts[0], force_refresh=force_refresh)
+                if accounts
+                else None
+            )
         except requests.RequestException:
             raise errors.Unavailable() from None
         if not result or "access_token" not in result:
@@ -418,18 +424,26 @@ class MicrosoftProvider(CalendarProvider):
         if not url.startswith("http"):
             url = self.graph + url
 
-        def run():
+        def send(token):
             all_headers = {
-                "Authorization": f"Bearer {self._access_token()}",
+                "Authorization": f"Bearer {token}",
                 "Prefer": f'outlook.timezone="UTC", IdType="ImmutableId", odata.maxpagesize={self.page_size}',
                 **(headers or {}),
             }
             try:
-                response = self.session.request(
+                return self.session.request(
                     method, url, json=json_body, params=params, headers=all_headers, timeout=self.timeout
                 )
             except requests.RequestException:
                 raise errors.Unavailable() from None
+
+        def run():
+            response = send(self._access_token())
+            if response.status_code == 401:
+                # a refused access token is not a revoked grant: refresh once (the refresh token
+                # may still work) and try again; only a refused refresh or a second 401 decides
+                self._token = None
+                response = send(self._access_token(force_refresh=True))
             if response.status_code == 401:
                 self._token = None
                 raise errors.AuthRevoked(code="microsoft_access_revoked", status=401)
