@@ -3,6 +3,8 @@ import logging
 import threading
 from datetime import datetime, timedelta
 
+import psycopg2.errors
+
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -11,6 +13,7 @@ from ..engine.events import BAD_DATE, END_BEFORE_START, MASTER, NO_ID, NO_START,
 from ..engine.providers.google import google_event_id
 from ..engine.providers.microsoft import transaction_id
 from ..engine.reconcile import plan_changes, uid_key
+from .calendar_sync_binding import ConcurrentUidSync
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +44,13 @@ CONNECTION_FIELDS = {
     "microsoft": ("email",),
     "google": (),
 }
+
+
+class RetryTransaction(psycopg2.errors.SerializationFailure):
+    """Raised to have Odoo run the whole request again in a new transaction (its usual answer
+    to a serialization failure, see odoo.service.model.retrying), never shown to the user."""
+
+    pgcode = "40001"
 
 
 class CalendarSyncAccount(models.Model):
@@ -373,7 +383,7 @@ class CalendarSyncAccount(models.Model):
         for account in self:
             if account.state == "draft":
                 raise UserError(_("Subscribe the calendar before synchronising it."))
-            account._sync(raise_errors=False)
+            account._sync(raise_errors=False, when_busy="raise")
         return True
 
     def action_full_resync(self):
@@ -381,7 +391,7 @@ class CalendarSyncAccount(models.Model):
         self._check_enabled()
         for account in self:
             account.sudo().sync_state = False
-            account._sync(raise_errors=False)
+            account._sync(raise_errors=False, when_busy="raise")
         return True
 
     def action_pause(self):
@@ -544,14 +554,32 @@ class CalendarSyncAccount(models.Model):
     # ------------------------------------------------------------------
     # sync: remote -> Odoo
     # ------------------------------------------------------------------
-    def _sync(self, raise_errors=True, full=False):
-        """Sync this account; returns the plan summary (or None on error)."""
+    def _sync(self, raise_errors=True, full=False, when_busy="skip"):
+        """Sync this account; returns the plan summary (or None on error or when skipped).
+
+        The account's row is locked first: a second sync of the same account at the same
+        moment is skipped (``when_busy="skip"``, the scheduled syncs) or told "already
+        synchronising" (``"raise"``, the buttons).
+        """
         self.ensure_one()
+        if not self._try_lock():
+            if when_busy == "raise":
+                raise UserError(_("This calendar is already being synchronised. Wait a moment, then look again."))
+            _logger.info("Calendar account %s is already being synchronised: skipped", self.id)
+            return None
         provider = None
         try:
             with self.env.cr.savepoint():
                 provider = self._get_provider()
                 summary = self._sync_with(provider, full=full)
+        except ConcurrentUidSync:
+            # a colleague's sync bound some of the same new meetings after this transaction
+            # began: nothing was applied; start over in a new transaction, which sees them
+            _logger.info("Calendar account %s: shared meetings bound meanwhile by a colleague's sync", self.id)
+            if when_busy == "raise":
+                raise RetryTransaction("shared meetings bound meanwhile; the request is run again") from None
+            self._request_sync()
+            return None
         except sync_errors.SyncError as exc:
             self._record_error(exc)
             if raise_errors:
@@ -618,6 +646,12 @@ class CalendarSyncAccount(models.Model):
             return {}
         self._link_pending_creates(changes)
         bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
+        # meetings new to this account may be created or linked: one transaction at a time per UID
+        own = set(bindings.mapped("external_id"))
+        keys = Binding._lock_uids({r.ical_uid for r in changes.events if r.ical_uid and r.external_id not in own})
+        Binding._check_uids_not_taken_meanwhile(keys, self)
+        if Binding._merge_uid_duplicates({r.ical_uid for r in changes.events if r.ical_uid}):
+            bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
         states = [b._to_state() for b in bindings]
         uids = {r.ical_uid for r in changes.events if r.ical_uid}
         uid_index = Binding._uid_index(uids, exclude_account=self)

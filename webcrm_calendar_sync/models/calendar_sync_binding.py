@@ -33,6 +33,21 @@ SYNC_CONTEXT = {
 }
 
 
+# advisory lock space of the per-UID locks (pg_advisory_xact_lock(space, key)); see _lock_uids
+UID_LOCK_SPACE = 0x57430000
+UID_LOCK_MANY = 48
+
+
+class ConcurrentUidSync(sync_errors.SyncError):
+    """Another sync bound some of this listing's meetings after this transaction began."""
+
+    user_message = "A colleague's calendar brought in some of the same meetings at the same moment."
+
+    def __init__(self, count=0):
+        super().__init__()
+        self.count = count
+
+
 def naive_utc(value):
     return value.astimezone(UTC).replace(tzinfo=None) if value else False
 
@@ -120,6 +135,93 @@ class CalendarSyncBinding(models.Model):
             ical_uid=self.ical_uid or None,
             original_start=self.original_start and self.original_start.replace(tzinfo=UTC),
         )
+
+    # ------------------------------------------------------------------
+    # concurrent syncs of colleagues: one meeting per UID across transactions
+    # ------------------------------------------------------------------
+    @api.model
+    def _lock_uids(self, uids):
+        """Take this transaction's advisory locks on these UIDs (normal form), in sorted order.
+
+        Two colleagues' syncs that meet the same new meeting at the same moment then look it
+        up and create it one after the other. Up to UID_LOCK_MANY keys, one lock per key (and
+        the shared whole-space lock); beyond, the exclusive whole-space lock alone (a first
+        sync), so a transaction never holds more than a few dozen locks. Returns the keys.
+        """
+        keys = sorted({normalize_ical_uid(u) for u in uids or () if u} - {None, ""})
+        if not keys:
+            return keys
+        cr = self.env.cr
+        if len(keys) > UID_LOCK_MANY:
+            cr.execute("SELECT pg_advisory_xact_lock(%s, 0)", (UID_LOCK_SPACE,))
+        else:
+            cr.execute("SELECT pg_advisory_xact_lock_shared(%s, 0)", (UID_LOCK_SPACE,))
+            cr.execute(
+                """SELECT count(pg_advisory_xact_lock(%s, hashtext(k)))
+                     FROM (SELECT unnest(%s::text[]) AS k ORDER BY 1) AS sorted_keys""",
+                (UID_LOCK_SPACE + 1, keys),
+            )
+        return keys
+
+    @api.model
+    def _uid_keys_bound_elsewhere(self, keys, account, cr=None):
+        """The keys among ``keys`` bound to a meeting through another account, as ``cr`` sees them."""
+        if not keys:
+            return set()
+        (cr or self.env.cr).execute(
+            """SELECT DISTINCT ical_uid_key FROM calendar_sync_binding
+                WHERE ical_uid_key = ANY(%s) AND event_id IS NOT NULL AND account_id != %s""",
+            (list(keys), account.id),
+        )
+        return {row[0] for row in (cr or self.env.cr).fetchall()}
+
+    @api.model
+    def _check_uids_not_taken_meanwhile(self, keys, account):
+        """Raise ConcurrentUidSync when another transaction bound one of ``keys`` after this one
+        began: this transaction's snapshot cannot see that meeting, so it must start over
+        rather than create a second copy."""
+        if not keys:
+            return
+        self.env.flush_all()
+        seen = self._uid_keys_bound_elsewhere(keys, account)
+        if len(seen) == len(keys):
+            return
+        # a new transaction sees what was committed since this one began
+        with self.env.registry.cursor() as fresh:
+            committed = self._uid_keys_bound_elsewhere(keys, account, cr=fresh)
+        if committed - seen:
+            raise ConcurrentUidSync(len(committed - seen))
+
+    @api.model
+    def _merge_uid_duplicates(self, uids):
+        """Meetings duplicated by concurrent syncs before the locks existed (same UID and original
+        start, bound through different accounts) become one: the oldest stays, the others' bindings
+        move to it and the others are archived. Returns the number of meetings merged away."""
+        keys = sorted({normalize_ical_uid(u) for u in uids or () if u} - {None, ""})
+        if not keys:
+            return 0
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT array_agg(DISTINCT b.event_id ORDER BY b.event_id)
+                 FROM calendar_sync_binding b JOIN calendar_event e ON e.id = b.event_id
+                WHERE b.ical_uid_key = ANY(%s) AND e.active
+                GROUP BY b.ical_uid_key, b.original_start
+               HAVING count(DISTINCT b.event_id) > 1""",
+            (keys,),
+        )
+        groups = [row[0] for row in self.env.cr.fetchall()]
+        if not groups:
+            return 0
+        Event = self.env["calendar.event"].sudo().with_context(**SYNC_CONTEXT)
+        merged = Event.browse()
+        for kept_id, *others in groups:
+            others = Event.browse(others)
+            # sudo: bindings are not writable by users; the sync keeps them consistent
+            self.sudo().search([("event_id", "in", others.ids)]).write({"event_id": kept_id})
+            merged |= others
+        merged.write({"active": False})
+        _logger.info("Calendar sync: %s duplicated meetings merged into their oldest copy", len(merged))
+        return len(merged)
 
     @api.model
     def _uid_index(self, uids, exclude_account=None):
