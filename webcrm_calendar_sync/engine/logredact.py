@@ -8,9 +8,9 @@ cache events), Google sync and page tokens in request URLs (``googleapiclient``,
 
 A logger's filter does not see the records of its child loggers, and libraries log through
 many children (``exchangelib.util``, ``msal.token_cache``...). So the redaction is done where
-every record is made: :func:`install` wraps the process's log-record factory, and each record
-of a covered logger (by name prefix, children included) has its message and traceback text
-redacted before any filter, handler or formatter sees it.
+every record is made: :func:`install` wraps ``logging.Logger.makeRecord``, and each record of a
+covered logger (by name prefix, children included) has its message and traceback text redacted
+before any filter, handler or formatter sees it.
 
 Never imports ``odoo``.
 """
@@ -111,19 +111,21 @@ class RedactFilter(logging.Filter):
 
 
 _lock = threading.Lock()
-_installed = False
 
 
 def install() -> None:
-    """Wrap the log-record factory once per process (idempotent, thread-safe)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        previous = logging.getLogRecordFactory()
+    """Redact every record as it is made, once per process (idempotent, thread-safe).
 
-        def factory(*args, **kwargs):
-            record = previous(*args, **kwargs)
+    ``logging.Logger.makeRecord`` is wrapped rather than the log-record factory: Odoo's
+    ``netsvc.init_logger`` (run again by every ``config.parse_config``) replaces the factory.
+    """
+    with _lock:
+        if getattr(logging.Logger.makeRecord, "webcrm_calendar_sync_redacts", False):
+            return
+        original = logging.Logger.makeRecord
+
+        def make_record(self, *args, **kwargs):
+            record = original(self, *args, **kwargs)
             if covered(record.name):
                 try:
                     redact_record(record)
@@ -131,6 +133,5 @@ def install() -> None:
                     record.msg, record.args = "[a log record was dropped: it could not be redacted]", None
             return record
 
-        factory.webcrm_calendar_sync_redacts = True
-        logging.setLogRecordFactory(factory)
-        _installed = True
+        make_record.webcrm_calendar_sync_redacts = True
+        logging.Logger.makeRecord = make_record
