@@ -372,10 +372,12 @@ def test_timeout_is_bounded(server):
     provider = make(server, timeout=0.3, max_wait=0.5)
     provider.check_connection()
     server.faults[:] = [("timeout", 1.0)] * 8
-    started = time.monotonic()
     with pytest.raises(errors.Unavailable):
         provider.list_changes(None, WINDOW)
-    assert time.monotonic() - started < 5
+    # bounded by the elapsed-time budget, not by the number of faults queued: the provider
+    # gave up after a few timed-out tries (counted, not timed, so a loaded machine cannot fail it)
+    tried = 8 - len(server.faults)
+    assert 1 <= tried <= 3, tried
 
 
 def test_password_changed_on_the_server(server):

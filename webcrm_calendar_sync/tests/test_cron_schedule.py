@@ -165,18 +165,24 @@ class TestCronSchedule(CalendarSyncCase):
         runs.start()
         self.addCleanup(runs.stop)
         limits = {"limit_time_real_cron": 50, "limit_time_real": 120}
+        # both clocks stand still (the wall clock only inside the schedule module): a loaded
+        # machine pausing this thread between two readings cannot move the figures
+        wall = patch.object(schedule, "time", wraps=time)
+        wall_clock = wall.start()
+        self.addCleanup(wall.stop)
+        wall_clock.time.return_value = 5000.0
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
             # 60 % of the cron limit, counted from the start of the run
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 30.0, delta=0.5)
+            self.assertEqual(Account._cron_deadline(), 1000.0 + 30.0)
         schedule._RUNS.clear()
         limits = {"limit_time_real_cron": -1, "limit_time_real": 200}
         with patch.dict(config.options, limits), patch(CLOCK, return_value=1000.0):
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 120.0, delta=0.5)
+            self.assertEqual(Account._cron_deadline(), 1000.0 + 120.0)
         self.env["ir.config_parameter"].set_param("webcrm_calendar_sync.cron_time_budget", "30")
         # the threaded server records when the run started: what is spent is spent
         thread = threading.current_thread()
-        with patch.object(thread, "start_time", time.time() - 25, create=True), patch(CLOCK, return_value=1000.0):
-            self.assertAlmostEqual(Account._cron_deadline(), 1000.0 + 5.0, delta=0.5)
+        with patch.object(thread, "start_time", 5000.0 - 25, create=True), patch(CLOCK, return_value=1000.0):
+            self.assertEqual(Account._cron_deadline(), 1000.0 + 5.0)
 
     def test_time_budget_stops_the_call_before_an_account_could_overrun_it(self):
         self.env["ir.config_parameter"].set_param("webcrm_calendar_sync.request_timeout", "6")
