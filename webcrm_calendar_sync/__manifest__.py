@@ -30,6 +30,4 @@
             "webcrm_calendar_sync/static/tests/tours/**/*",
         ],
     },
-    "installable": True,
-    "application": False,
 }

@@ -121,8 +121,8 @@ class SyncError(Exception):
         super().__init__(_bounded(message or english(self.code, self.params), self.max_length))
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
         cls.user_message = MESSAGES[cls.code]
+        return super().__init_subclass__(**kwargs)
 
     @property
     def message(self):

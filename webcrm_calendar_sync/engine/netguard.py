@@ -173,8 +173,9 @@ class GuardedAdapter(requests.adapters.HTTPAdapter):
     """A requests adapter whose connections obey the thread's guard (see :class:`guarded`)."""
 
     def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
+        result = super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        return result
 
     def send(self, request, **kwargs):
         guard = current_guard()

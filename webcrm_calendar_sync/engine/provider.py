@@ -133,8 +133,8 @@ def parse_retry_after(value) -> Optional[float]:
         return None
     try:
         return max(0.0, float(value))
-    except ValueError:
-        pass
+    except ValueError:  # pylint: disable=except-pass
+        pass  # not seconds: an HTTP date, read below
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -163,8 +163,8 @@ def delete_ignoring_missing(func: Callable) -> None:
     """Run a delete; an event that is already gone (NotFound) is what was wanted."""
     try:
         func()
-    except errors.NotFound:
-        pass
+    except errors.NotFound:  # pylint: disable=except-pass
+        pass  # already gone is what a delete wants
 
 
 def convert_each(items, convert: Callable, changes: ChangeSet, *, provider: str, account: str = ""):

@@ -65,7 +65,6 @@ class CalendarSyncAccount(models.Model):
     active = fields.Boolean(default=True)
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         default=lambda self: self.env.user,
         ondelete="cascade",
@@ -93,7 +92,6 @@ class CalendarSyncAccount(models.Model):
     password = fields.Char(
         compute="_compute_password",
         inverse="_inverse_password",
-        string="Password",
         help="Stored encrypted from users: it is never shown again once saved.",
     )
     has_credentials = fields.Boolean(compute="_compute_has_credentials")
@@ -542,7 +540,8 @@ class CalendarSyncAccount(models.Model):
                     }
                 )
             if not testing:
-                self.env.cr.commit()
+                # each requested sync is its own unit of work (a job run by the cron runner)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.search_count([("sync_requested_date", "!=", False)])
         if remaining:
             self.env["ir.cron"]._notify_progress(done=len(accounts), remaining=remaining)
@@ -620,11 +619,11 @@ class CalendarSyncAccount(models.Model):
             # a collapsed listing: nothing was removed, and it is not taken as the new starting
             # point (the next sync lists again and decides); explicit deletions were applied
             vals["sync_warning"] = _(
-                "The last full listing of this calendar left out %s meetings Odoo has. Nothing was removed "
+                "The last full listing of this calendar left out %(count)s meetings Odoo has. Nothing was removed "
                 "and the listing was not kept: the next sync lists the calendar again and removes them "
-                "only if they are really gone. If this stays, check the calendar in %s.",
-                summary.get("mass_delete_blocked") or _("many"),
-                dict(PROVIDERS).get(self.provider, ""),
+                "only if they are really gone. If this stays, check the calendar in %(provider)s.",
+                count=summary.get("mass_delete_blocked") or _("many"),
+                provider=dict(PROVIDERS).get(self.provider, ""),
             )
             _logger.warning(
                 "Calendar account %s: a full listing left out %s meetings; nothing removed, sync state not stored",

@@ -176,7 +176,8 @@ class CalendarSyncAccount(models.Model):
             if testing:
                 self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
             else:
-                self.env.cr.commit()  # the account, its bookkeeping and its lock end here
+                # the account, its bookkeeping and its lock end here
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         _RUNS[self._cron_run_key()] = (self._cron_run_started(), time.time())
         remaining = self._cron_count_due()
         if remaining and not done:

@@ -397,10 +397,9 @@ class CalendarSyncBinding(models.Model):
                 body=Markup("<p>%s</p><pre>%s</pre>")
                 % (
                     _(
-                        "This meeting was changed in Odoo and in %s since the last sync. "
-                        "The %s version is newer and was kept; the Odoo version was:",
-                        provider_name,
-                        provider_name,
+                        "This meeting was changed in Odoo and in %(provider)s since the last sync. "
+                        "The %(provider)s version is newer and was kept; the Odoo version was:",
+                        provider=provider_name,
                     ),
                     lost,
                 )
@@ -412,10 +411,9 @@ class CalendarSyncBinding(models.Model):
                 body=Markup("<p>%s</p><pre>%s</pre>")
                 % (
                     _(
-                        "This meeting was changed in Odoo and in %s since the last sync. "
-                        "The Odoo version is newer and was kept; the %s version was:",
-                        provider_name,
-                        provider_name,
+                        "This meeting was changed in Odoo and in %(provider)s since the last sync. "
+                        "The Odoo version is newer and was kept; the %(provider)s version was:",
+                        provider=provider_name,
                     ),
                     escape(f"{lost} {conflict.remote.start or conflict.remote.start_date}"),
                 )
@@ -486,7 +484,8 @@ class CalendarSyncBinding(models.Model):
                 binding.write({"state": "error", "last_error": _("Writing failed unexpectedly; see the server log.")})
             done += 1
             if not testing:
-                cr.commit()
+                # one meeting's write is one unit of work: a later failure must not undo it
+                cr.commit()  # pylint: disable=invalid-commit
         remaining = 0
         if done >= limit:
             remaining = self.sudo().search_count([("state", "in", ("to_push", "to_delete")), ("id", "not in", tried)])

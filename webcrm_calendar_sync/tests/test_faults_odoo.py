@@ -52,12 +52,9 @@ class FaultCases:
         account = self.subscribe(self.alice)
         account._sync()
         before = self.server.requests
-        try:
-            with self.env.cr.savepoint():
-                self.new_meeting("Rolled back")
-                raise Boom()  # a later constraint, a concurrent update, a crash...
-        except Boom:
-            pass
+        with self.assertRaises(Boom), self.env.cr.savepoint():
+            self.new_meeting("Rolled back")
+            raise Boom()  # a later constraint, a concurrent update, a crash...
         event = self.new_meeting("Kept")
         event.with_user(self.alice).write({"name": "Kept and renamed"})
         self.assertEqual(self.server.requests, before)  # nothing sent inside the transaction
@@ -67,12 +64,9 @@ class FaultCases:
         self.assertEqual(event.sync_binding_ids.state, "synced")
 
         before = self.server.requests
-        try:
-            with self.env.cr.savepoint():
-                event.with_user(self.alice).unlink()
-                raise Boom()
-        except Boom:
-            pass
+        with self.assertRaises(Boom), self.env.cr.savepoint():
+            event.with_user(self.alice).unlink()
+            raise Boom()
         self.assertEqual(self.server.requests, before)
         self.env.invalidate_all()
         self.push()

@@ -111,12 +111,9 @@ class TestOutbox(CalendarSyncCase):
             lambda: event.with_user(self.alice).action_archive(),
         ):
             with self.memory_providers():
-                try:
-                    with self.env.cr.savepoint():
-                        change()
-                        raise Boom()  # e.g. a later constraint of the same transaction
-                except Boom:
-                    pass
+                with self.assertRaises(Boom), self.env.cr.savepoint():
+                    change()
+                    raise Boom()  # e.g. a later constraint of the same transaction
                 self.assertEqual(self.requests(), 0)
             self.env.invalidate_all()
             self.run_push()

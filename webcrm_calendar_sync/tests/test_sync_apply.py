@@ -225,7 +225,7 @@ class TestSyncApply(CalendarSyncCase):
         self.assertIn("Original", event.message_ids[:1].body)
 
     def test_cron_continues_after_a_failing_account(self):
-        from odoo.addons.webcrm_calendar_sync.engine import errors
+        from ..engine import errors
 
         self.calendars[self.acc_bob.id].put(self.remote("Bob's"))
         self.calendars[self.acc_alice.id].expired_states.add("boom")
@@ -238,7 +238,7 @@ class TestSyncApply(CalendarSyncCase):
 
             from unittest.mock import patch
 
-            from odoo.addons.webcrm_calendar_sync.engine.testing.memory import MemoryProvider
+            from ..engine.testing.memory import MemoryProvider
 
             real = MemoryProvider.list_changes
 
@@ -287,7 +287,7 @@ class TestSyncApply(CalendarSyncCase):
         # subscribed once, but its password is gone: nothing was revoked, it must be subscribed
         account = self.make_account(self.carol, provider="exchange", state="synced")
         account.ews_url = "https://mail.example.com/EWS/Exchange.asmx"
-        from odoo.addons.webcrm_calendar_sync.engine import errors
+        from ..engine import errors
 
         with self.assertRaises(errors.NotSubscribed):
             account._get_provider()

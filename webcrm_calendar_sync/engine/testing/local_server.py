@@ -194,7 +194,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
 
     def handle(self):
         self.fake._local.connection = {}
-        super().handle()
+        return super().handle()
 
     def _dispatch(self):
         with self.fake._fault_lock:
