@@ -14,6 +14,8 @@ test:
 lint:
 	ruff check .
 	ruff format --check .
+	$(PYTHON) -m pylint --rcfile=.pylintrc webcrm_calendar_sync
+	oca-checks-odoo-module webcrm_calendar_sync
 
 format:
 	ruff check --fix .
