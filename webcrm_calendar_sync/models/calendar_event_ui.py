@@ -102,7 +102,8 @@ class CalendarEvent(models.Model):
 
     @api.depends("partner_ids", "sync_binding_ids.account_id", "sync_binding_ids.state")
     @api.depends_context("uid")
-    def _compute_user_can_edit(self):
+    # a compute returns nothing: pylint-odoo's missing-return does not apply
+    def _compute_user_can_edit(self):  # pylint: disable=missing-return
         # A meeting that lives in a calendar Odoo cannot write opens read-only (Odoo's form
         # already makes its fields read-only when user_can_edit is False).
         super()._compute_user_can_edit()
