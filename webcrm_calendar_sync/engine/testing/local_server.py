@@ -84,6 +84,22 @@ class LocalServer:
         self.transport_faults = []  # [kind, value, kinds of request or None, count left, to let through]
         self._fault_lock = threading.Lock()
 
+    # -- stored events (JSON fakes) -------------------------------------------
+    def _events_of_box(self, email):
+        """{event_id: event} of ``email``'s calendar, for fakes that keep events as dicts."""
+        raise NotImplementedError
+
+    def corrupt(self, email, event_id, **fields):
+        """Store fields as given (None removes one), past validation: data another client left."""
+        with self.lock:
+            event = self._events_of_box(email.lower())[event_id]
+            for key, value in fields.items():
+                if value is None:
+                    event.pop(key, None)
+                else:
+                    event[key] = value
+            self._stamp(event)
+
     # -- transport faults ----------------------------------------------------
     def add_fault(self, kind, *, on=None, count=1, value=None, after=0):
         """Inject ``count`` faults of ``kind`` (see FAULT_KINDS) into the next requests.
