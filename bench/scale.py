@@ -65,8 +65,8 @@ def save_server(server, path, tag):
         data = {
             "tag": tag,
             "calendars": server.calendars,
-            "access_tokens": server.access_tokens,
-            "refresh_tokens": server.refresh_tokens,
+            "access_tokens": server.tokens.access_tokens,
+            "refresh_tokens": server.tokens.refresh_tokens,
             "seq": seq,
         }
         with open(path, "wb") as fh:
@@ -84,8 +84,8 @@ def load_server(server, path, tag):
     if data.get("tag") != tag:
         return False
     server.calendars = data["calendars"]
-    server.access_tokens = data["access_tokens"]
-    server.refresh_tokens = data["refresh_tokens"]
+    server.tokens.access_tokens = data["access_tokens"]
+    server.tokens.refresh_tokens = data["refresh_tokens"]
     server.seq = itertools.count(data["seq"] + 1)
     return True
 

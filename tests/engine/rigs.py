@@ -38,7 +38,6 @@ class GoogleRig:
     def reset(self):
         with self.server.lock:
             self.server.calendars.clear()
-            self.server.faults.clear()
         self.server.clear_faults()
         self.server.add_user(OWNER)
 
@@ -111,7 +110,6 @@ class GraphRig:
     def reset(self):
         with self.server.lock:
             self.server.mailboxes.clear()
-            self.server.faults.clear()
         self.server.clear_faults()
         self.server.add_user(OWNER)
 
@@ -198,7 +196,6 @@ class ExchangeRig:
     def reset(self):
         with self.server.lock:
             self.server.mailboxes.clear()
-            self.server.faults.clear()
         self.server.clear_faults()
         self.server.add_mailbox(OWNER, "ann-pw")
         self.server.add_mailbox(GUEST, "bob-pw")
@@ -246,7 +243,7 @@ class ExchangeRig:
         self.server.invalidate_sync_states(OWNER)
 
     def rate_limit(self, seconds):
-        self.server.faults.append(("busy", int(seconds * 1000)))
+        self.server.fail_next(1, status=429, retry_after=seconds)
 
     def stop(self):
         self.server.stop()

@@ -31,7 +31,7 @@ def server(request):
 def clean(server):
     server.mailboxes.clear()
     server.invitations.clear()
-    server.faults.clear()
+    server.clear_faults()
     server.log.clear()
     server.add_mailbox(ANN, "ann-pw")
     server.add_mailbox(BOB, "bob-pw")
@@ -351,7 +351,7 @@ def test_free_busy_from_get_user_availability(server):
 def test_server_busy_is_retried_with_its_back_off(server):
     provider = make(server)
     provider.check_connection()
-    server.faults[:] = [("busy", 50), ("busy", 50)]
+    server.fail_next(2, status=429, retry_after=0.05)
     started = time.monotonic()
     assert provider.list_changes(None, WINDOW).full
     assert time.monotonic() - started >= 0.1
@@ -361,7 +361,7 @@ def test_server_busy_is_retried_with_its_back_off(server):
 def test_server_busy_for_long_is_given_up_within_bounds(server):
     provider = make(server, max_wait=0.5)
     provider.check_connection()
-    server.faults[:] = [("busy", 400)] * 10
+    server.fail_next(10, status=429, retry_after=0.4)
     started = time.monotonic()
     with pytest.raises(errors.RateLimited):
         provider.list_changes(None, WINDOW)
@@ -371,12 +371,12 @@ def test_server_busy_for_long_is_given_up_within_bounds(server):
 def test_timeout_is_bounded(server):
     provider = make(server, timeout=0.3, max_wait=0.5)
     provider.check_connection()
-    server.faults[:] = [("timeout", 1.0)] * 8
+    server.add_fault("delay", value=1.0, count=8)
     with pytest.raises(errors.Unavailable):
         provider.list_changes(None, WINDOW)
     # bounded by the elapsed-time budget, not by the number of faults queued: the provider
     # gave up after a few timed-out tries (counted, not timed, so a loaded machine cannot fail it)
-    tried = 8 - len(server.faults)
+    tried = 8 - server.faults_left()
     assert 1 <= tried <= 3, tried
 
 

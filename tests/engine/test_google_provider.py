@@ -180,16 +180,10 @@ def test_failing_page_never_returns_a_partial_listing(server):
     provider, _ = make(server, page_size=2)
     for i in range(5):
         server.add_event("ann@example.com", body(f"E{i}", NOW + dt.timedelta(days=i)))
-    original = server.handle
-
-    def failing(method, path, query, headers, body):
-        if query.get("pageToken"):
-            server.faults[:] = [(500, "backendError", None)] * 10
-        return original(method, path, query, headers, body)
-
-    server.handle = failing
+    server.fail_next(10, status=500, on="list", after=1)  # the first page comes, the second fails
     with pytest.raises(errors.Unavailable):
         provider.list_changes(None, WINDOW)
+    assert server.faults_left() < 10
 
 
 def test_expired_token_is_refreshed_and_reported(server):

@@ -26,7 +26,7 @@ def server():
 def clean(server):
     server.mailboxes.clear()
     server.invitations.clear()
-    server.faults.clear()
+    server.clear_faults()
 
 
 def subscribe(server, email):

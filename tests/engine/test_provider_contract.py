@@ -41,7 +41,7 @@ def test_a_create_whose_answer_is_lost_is_made_once(rig, fault):
     provider = rig.provider(timeout=1)
     rig.server.add_fault(fault, on="create", value=1.5 if fault == "delay" else None)
     created = provider.create_event(meeting())
-    assert not rig.server.transport_faults, "the fault was not met"
+    assert not rig.server.faults, "the fault was not met"
     rig.server.wait_idle()  # a delayed request is handled after the client gave up on it
     assert created.external_id and created.summary == "Plan"
     if fault == "delay" and rig.name == "exchange":
@@ -97,7 +97,7 @@ def test_an_update_whose_answer_is_lost_is_not_a_conflict(rig, fault):
     created = provider.create_event(meeting())
     rig.server.add_fault(fault, on="update")
     updated = provider.update_event(created.external_id, meeting(summary="Moved"), etag=created.etag)
-    assert not rig.server.transport_faults
+    assert not rig.server.faults
     assert updated.summary == "Moved" and copies(rig) == ["Moved"]
     # a genuine conflict (someone else changed it) still is one
     provider.update_event(created.external_id, meeting(summary="By someone else"))
@@ -111,7 +111,7 @@ def test_a_delete_whose_answer_is_lost_is_done(rig, fault):
     created = provider.create_event(meeting())
     rig.server.add_fault(fault, on="delete")
     provider.delete_event(created.external_id)
-    assert not rig.server.transport_faults
+    assert not rig.server.faults
     assert rig.live() == []
     provider.delete_event(created.external_id)  # again: already gone is fine
 

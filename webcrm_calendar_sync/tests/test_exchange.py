@@ -27,7 +27,7 @@ class TestExchange(CalendarSyncCase):
         super().setUp()
         self.server.mailboxes.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.server.add_mailbox(ALICE, "alice-pw")
         self.server.add_mailbox(BOB, "bob-pw")
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
@@ -336,7 +336,7 @@ class TestExchange(CalendarSyncCase):
         alice_account = self.subscribe(self.alice)
         bob_account = self.subscribe(self.bob)
         self.item(BOB, "Bob's", NOW + dt.timedelta(days=1))
-        self.server.faults[:] = [("busy", 20)]
+        self.server.fail_next(1, status=429, retry_after=0.02)
         bob_account._sync()
         self.assertEqual(bob_account.state, "synced", bob_account.last_error)
         self.assertTrue(self.env["calendar.event"].search([("name", "=", "Bob's")]))

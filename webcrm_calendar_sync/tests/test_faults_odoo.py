@@ -214,7 +214,7 @@ class TestGoogleFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
         super().setUp()
         self.server.calendars.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     subscribe = test_google.TestGoogle.subscribe
@@ -246,7 +246,7 @@ class TestMicrosoftFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
         super().setUp()
         self.server.mailboxes.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     subscribe = test_microsoft.TestMicrosoft.subscribe
@@ -269,7 +269,7 @@ class TestExchangeFaults(FaultCases, CalendarSyncCase):
         super().setUp()
         self.server.mailboxes.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.server.add_mailbox(test_exchange.ALICE, "alice-pw")
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 

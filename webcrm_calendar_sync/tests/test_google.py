@@ -48,7 +48,7 @@ class TestGoogle(CalendarSyncCase):
         # a fresh server state per test (the database is rolled back)
         self.server.calendars.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     def subscribe(self, user):

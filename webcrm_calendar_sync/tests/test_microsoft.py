@@ -46,7 +46,7 @@ class TestMicrosoft(CalendarSyncCase):
         super().setUp()
         self.server.mailboxes.clear()
         self.server.invitations.clear()
-        self.server.faults.clear()
+        self.server.clear_faults()
         self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
 
     def subscribe(self, user):
@@ -206,7 +206,7 @@ class TestMicrosoft(CalendarSyncCase):
         self.assertEqual(account.sudo().sync_state, delta)  # kept
         self.assertEqual(account.sync_failures, 1)  # the scheduled sync waits a minute before trying again
         self.assertGreater(account.next_sync_date, fields.Datetime.now())
-        self.server.faults.clear()
+        self.server.clear_faults()
         account.next_sync_date = fields.Datetime.now() - dt.timedelta(seconds=1)  # the minute has passed
         self.server.add_event("alice@example.com", mbody("After", NOW + dt.timedelta(days=2)))
         before = self.server.requests

@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import itertools
 import os
 import tempfile
-import threading
-import time
 import uuid
 from xml.sax.saxutils import escape
 
@@ -117,14 +114,9 @@ class FakeEWS(LocalServer):
         self.tls = tls
         self.auth_types = tuple(auth)
         self.domain = domain
-        self.lock = threading.RLock()
         self.mailboxes = {}  # email -> Mailbox
-        self.seq = itertools.count(1)
-        self.requests = 0
         self.log = []  # (operation, mailbox email)
         self.invitations = []  # (kind, sender, [recipients], subject)
-        self.faults = []  # queued faults: ("busy", back_off_ms) / ("timeout", seconds) / ("http", status)
-        self.fault_operations = None  # faults only hit these operations when set
         self._ntlm_file = None
 
     # -- set-up ------------------------------------------------------------
@@ -374,8 +366,6 @@ class FakeEWS(LocalServer):
         return self.OPERATION_KINDS.get(_local(operation.tag))
 
     def handle(self, method, path, query, headers, body):
-        with self.lock:
-            self.requests += 1
         if path.lower() != "/ews/exchange.asmx":
             return 404, b"<html><body>Not found</body></html>", {"Content-Type": "text/html"}
         if method != "POST":
@@ -387,7 +377,7 @@ class FakeEWS(LocalServer):
         operation = root.find(f"{{{SOAP}}}Body")[0]
         name = _local(operation.tag)
         self.log.append((name, box.email))
-        self._inject_fault(name)
+        self.raise_injected_fault()
         handler = getattr(self, f"op_{name}", None)
         if handler is None:
             raise EwsFault("ErrorInvalidRequest", f"The operation {name} is not supported here.", soap_fault=True)
@@ -395,22 +385,17 @@ class FakeEWS(LocalServer):
             payload = handler(box, operation)
         return 200, self._envelope(payload), {"Content-Type": "text/xml; charset=utf-8"}
 
-    def _inject_fault(self, operation):
-        if not self.faults or (self.fault_operations and operation not in self.fault_operations):
-            return
-        kind, value = self.faults.pop(0)
-        if kind == "busy":
-            raise EwsFault(
+    def fault_error(self, fault):
+        if fault.status == 429:  # EWS throttles with a SOAP fault and a back-off hint
+            back_off = None if fault.retry_after is None else int(fault.retry_after * 1000)
+            return EwsFault(
                 "ErrorServerBusy",
                 "The server cannot service this request right now. Try again later.",
                 http_status=500,
-                back_off_ms=value,
+                back_off_ms=back_off,
                 soap_fault=True,
             )
-        if kind == "timeout":
-            time.sleep(value)
-            return
-        raise EwsFault("HttpError", http_status=value)
+        return EwsFault("HttpError", http_status=fault.status)
 
     def _authenticate(self, headers):
         """(mailbox, None) or (None, the WWW-Authenticate challenge)."""

@@ -27,19 +27,16 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import hashlib
-import itertools
 import json
 import re
 import secrets
-import threading
-import time
 import urllib.parse
 
 from dateutil import rrule as dt_rrule
 from dateutil import tz as dt_tz
 
 from .local_server import LocalServer
+from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
 EXPAND_BACK = dt.timedelta(days=400)
@@ -75,27 +72,19 @@ class ApiError(Exception):
         self.status, self.reason, self.message, self.headers = status, reason, message, headers or {}
 
 
-class FakeGoogle(LocalServer):
+class FakeGoogle(OAuthServer, LocalServer):
     """The server. ``start()`` it (or use it as a context manager)."""
 
     error_class = ApiError
 
     def __init__(self, client_id="test-client", client_secret="test-secret", token_lifetime=3600):
         super().__init__()
-        self.clients = {client_id: client_secret}
-        self.client_id, self.client_secret = client_id, client_secret
-        self.token_lifetime = token_lifetime
-        self.lock = threading.RLock()
+        self._init_oauth(client_id, client_secret, token_lifetime)
         self.calendars = {}  # email -> {event_id: event}
-        self.seq = itertools.count(1)
         self.min_token_seq = {}  # email -> sync tokens below are refused (410)
-        self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
-        self.revoked = set()
         self.default_login = None
         self.invitations = []  # dicts: calendar, event_id, emails, method
-        self.requests = 0
         self.log = []  # (method, path, query dict)
-        self.faults = []
         self._pages = {}
 
     def error_reply(self, exc):
@@ -130,11 +119,7 @@ class FakeGoogle(LocalServer):
 
     def issue_tokens(self, email, scope="https://www.googleapis.com/auth/calendar"):
         """Tokens as if ``email`` had granted access (skips the browser round trip)."""
-        self.add_user(email)
-        with self.lock:
-            access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
-            self.access_tokens[access] = (email.lower(), time.time() + self.token_lifetime)
-            self.refresh_tokens[refresh] = email.lower()
+        access, refresh = self.tokens.issue(self.add_user(email))
         expiry = _now() + dt.timedelta(seconds=self.token_lifetime)
         return {
             "access_token": access,
@@ -143,29 +128,15 @@ class FakeGoogle(LocalServer):
             "scope": scope,
         }
 
-    def revoke(self, email):
-        with self.lock:
-            for token, owner in list(self.refresh_tokens.items()):
-                if owner == email.lower():
-                    self.revoked.add(token)
-            for token, (owner, _exp) in list(self.access_tokens.items()):
-                if owner == email.lower():
-                    del self.access_tokens[token]
-
-    def expire_access_tokens(self):
-        with self.lock:
-            for token, (owner, _exp) in list(self.access_tokens.items()):
-                self.access_tokens[token] = (owner, time.time() - 1)
-
     def invalidate_sync_tokens(self, email):
         with self.lock:
             self.min_token_seq[email.lower()] = next(self.seq)
 
-    def fail_next(self, count=1, status=429, reason=None, retry_after=None):
-        if reason is None:
-            reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(status, "backendError")
-        with self.lock:
-            self.faults.extend([(status, reason, retry_after)] * count)
+    def fault_error(self, fault):
+        reason = fault.reason or {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(fault.status, "backendError")
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        message = "Rate Limit Exceeded" if "ate" in reason else "Backend Error"
+        return ApiError(fault.status, reason, message, headers)
 
     def add_event(self, email, body, send_updates="none"):
         """Insert ``body`` (Google JSON) into ``email``'s calendar as the API would."""
@@ -350,12 +321,8 @@ class FakeGoogle(LocalServer):
 
     def handle(self, method, path, query, headers, body):
         with self.lock:
-            self.requests += 1
             self.log.append((method, path, dict(query)))
-            if self.faults and not path.startswith("/o/oauth2/auth") and path != "/token":
-                status, reason, retry_after = self.faults.pop(0)
-                extra = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                raise ApiError(status, reason, "Rate Limit Exceeded" if "ate" in reason else "Backend Error", extra)
+            self.raise_injected_fault()
             if path.startswith("/o/oauth2/auth"):
                 return self._authorize(query)
             if path == "/token":
@@ -393,8 +360,10 @@ class FakeGoogle(LocalServer):
 
     def _authorize(self, query):
         client_id = query.get("client_id")
-        if client_id not in self.clients:
-            raise ApiError(401, "invalid_client", "The OAuth client was not found.")
+        try:
+            self.tokens.check_client(client_id, secret=False)
+        except OAuthRefused:
+            raise ApiError(401, "invalid_client", "The OAuth client was not found.") from None
         for name in ("redirect_uri", "response_type", "code_challenge", "state"):
             if not query.get(name):
                 raise ApiError(400, "invalid_request", f"Missing required parameter: {name}")
@@ -404,67 +373,60 @@ class FakeGoogle(LocalServer):
         if not email:
             raise ApiError(400, "invalid_request", "no user to log in")
         self.add_user(email)
-        code = secrets.token_urlsafe(16)
-        self.codes[code] = {
-            "email": email,
-            "client_id": client_id,
-            "redirect_uri": query["redirect_uri"],
-            "challenge": query["code_challenge"],
-            "offline": query.get("access_type") == "offline",
-        }
+        code = self.tokens.new_code(
+            email,
+            client_id,
+            query["redirect_uri"],
+            query["code_challenge"],
+            offline=query.get("access_type") == "offline",
+        )
         sep = "&" if "?" in query["redirect_uri"] else "?"
         location = query["redirect_uri"] + sep + urllib.parse.urlencode({"code": code, "state": query["state"]})
         return 302, {"_location": location}
 
+    #: the token endpoint's words for what the store refused
+    REFUSED = {
+        "client": (401, "invalid_client", "Unauthorized"),
+        "code": (400, "invalid_grant", "Malformed auth code."),
+        "verifier": (400, "invalid_grant", "Invalid code verifier."),
+        "revoked": (400, "invalid_grant", "Token has been expired or revoked."),
+    }
+
     def _token(self, body):
-        form = dict(urllib.parse.parse_qsl(body.decode() if isinstance(body, bytes) else body or ""))
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if self.clients.get(client_id) != secret:
-            raise ApiError(401, "invalid_client", "Unauthorized")
+        form = token_form(body)
         grant = form.get("grant_type")
-        if grant == "authorization_code":
-            data = self.codes.pop(form.get("code", ""), None)
-            if not data or data["client_id"] != client_id or data["redirect_uri"] != form.get("redirect_uri"):
-                raise ApiError(400, "invalid_grant", "Malformed auth code.")
-            verifier = form.get("code_verifier", "")
-            digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if digest != data["challenge"]:
-                raise ApiError(400, "invalid_grant", "Invalid code verifier.")
-            tokens = self.issue_tokens(data["email"])
-            if not data["offline"]:
-                self.refresh_tokens.pop(tokens.pop("refresh_token"), None)
-            answer = {
-                "access_token": tokens["access_token"],
-                "expires_in": self.token_lifetime,
-                "scope": tokens["scope"],
-                "token_type": "Bearer",
-            }
-            if "refresh_token" in tokens:
-                answer["refresh_token"] = tokens["refresh_token"]
-            return 200, answer
-        if grant == "refresh_token":
-            token = form.get("refresh_token", "")
-            email = self.refresh_tokens.get(token)
-            if not email or token in self.revoked:
-                raise ApiError(400, "invalid_grant", "Token has been expired or revoked.")
-            access = secrets.token_urlsafe(24)
-            self.access_tokens[access] = (email, time.time() + self.token_lifetime)
-            return 200, {"access_token": access, "expires_in": self.token_lifetime, "token_type": "Bearer"}
+        try:
+            if grant == "authorization_code":
+                data = self.tokens.redeem_code(form)
+                access, refresh = self.tokens.issue(data["email"], refresh=data["offline"])
+                answer = {
+                    "access_token": access,
+                    "expires_in": self.token_lifetime,
+                    "scope": "https://www.googleapis.com/auth/calendar",
+                    "token_type": "Bearer",
+                }
+                if refresh:
+                    answer["refresh_token"] = refresh
+                return 200, answer
+            if grant == "refresh_token":
+                _email, access = self.tokens.refresh(form)
+                return 200, {"access_token": access, "expires_in": self.token_lifetime, "token_type": "Bearer"}
+            self.tokens.check_client(form.get("client_id"), form.get("client_secret"))
+        except OAuthRefused as refused:
+            raise ApiError(*self.REFUSED[refused.why]) from None
         raise ApiError(400, "unsupported_grant_type", "Invalid grant_type")
 
     def _auth(self, headers, query):
-        auth = headers.get("Authorization", "")
         # Google also takes the token as an access_token parameter (Odoo's module does that)
-        token = auth[7:] if auth.startswith("Bearer ") else query.pop("access_token", "")
-        owner = self.access_tokens.get(token)
-        if not owner or owner[1] < time.time():
+        owner = self.tokens.owner(self.tokens.bearer(headers) or query.pop("access_token", ""))
+        if owner is None:
             raise ApiError(
                 401,
                 "authError",
                 "Invalid Credentials",
                 {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
             )
-        return owner[0]
+        return owner
 
     @staticmethod
     def _validate(data):

@@ -32,10 +32,8 @@ import base64
 import copy
 import datetime as dt
 import hashlib
-import itertools
 import json
 import secrets
-import threading
 import time
 import urllib.parse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +41,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil import rrule as dt_rrule
 
 from .local_server import LocalServer
+from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
 EXPAND_BACK = dt.timedelta(days=400)
@@ -102,26 +101,18 @@ class GraphError(Exception):
         self.status, self.code, self.message, self.headers, self.oauth = status, code, message, headers or {}, oauth
 
 
-class FakeGraph(LocalServer):
+class FakeGraph(OAuthServer, LocalServer):
     error_class = GraphError
     tls = True
 
     def __init__(self, client_id="graph-client", client_secret="graph-secret", token_lifetime=3600):
         super().__init__()
-        self.clients = {client_id: client_secret}
-        self.client_id, self.client_secret = client_id, client_secret
-        self.token_lifetime = token_lifetime
-        self.lock = threading.RLock()
+        self._init_oauth(client_id, client_secret, token_lifetime)
         self.mailboxes = {}  # email -> {event_id: event}
-        self.seq = itertools.count(1)
         self.removed = {}  # email -> [(seq, event_id)]
         self.min_delta_seq = {}
-        self.codes, self.refresh_tokens, self.access_tokens = {}, {}, {}
-        self.revoked = set()
         self.invitations = []
-        self.requests = 0
         self.log = []
-        self.faults = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
 
     def error_reply(self, exc):
@@ -148,27 +139,18 @@ class FakeGraph(LocalServer):
             self.mailboxes.setdefault(email.lower(), {})
         return email.lower()
 
-    def revoke(self, email):
-        with self.lock:
-            for token, owner in list(self.refresh_tokens.items()):
-                if owner == email.lower():
-                    self.revoked.add(token)
-            for token, (owner, _e) in list(self.access_tokens.items()):
-                if owner == email.lower():
-                    del self.access_tokens[token]
-
-    def expire_access_tokens(self):
-        with self.lock:
-            for token, (owner, _e) in list(self.access_tokens.items()):
-                self.access_tokens[token] = (owner, time.time() - 1)
-
     def invalidate_delta_tokens(self, email):
         with self.lock:
             self.min_delta_seq[email.lower()] = next(self.seq)
 
-    def fail_next(self, count=1, status=429, retry_after=0):
-        with self.lock:
-            self.faults.extend([(status, retry_after)] * count)
+    def fault_error(self, fault):
+        # Graph's throttling and outages always say when to come back
+        return GraphError(
+            fault.status,
+            fault.reason or ("TooManyRequests" if fault.status == 429 else "ServiceUnavailable"),
+            "Too many requests" if fault.status == 429 else "Service unavailable",
+            {"Retry-After": str(fault.retry_after if fault.retry_after is not None else 0)},
+        )
 
     def add_event(self, email, body):
         self.add_user(email)
@@ -372,18 +354,10 @@ class FakeGraph(LocalServer):
     # -- HTTP --------------------------------------------------------------
     def handle(self, method, path, query, headers, body):
         with self.lock:
-            self.requests += 1
             self.log.append((method, path, dict(query)))
             if "/oauth2/v2.0/" in path or path.endswith("openid-configuration"):
                 return self._identity(method, path, query, body)
-            if self.faults:
-                status, retry_after = self.faults.pop(0)
-                raise GraphError(
-                    status,
-                    "TooManyRequests" if status == 429 else "ServiceUnavailable",
-                    "Too many requests" if status == 429 else "Service unavailable",
-                    {"Retry-After": str(retry_after)},
-                )
+            self.raise_injected_fault()
             email = self._auth(headers)
             parts = [urllib.parse.unquote(p) for p in path.split("/") if p]
             if parts[:1] != ["v1.0"]:
@@ -452,63 +426,58 @@ class FakeGraph(LocalServer):
                 "response_types_supported": ["code"],
                 "scopes_supported": ["openid", "profile", "email", "offline_access"],
             }
-        if path.endswith("/authorize"):
-            if query.get("client_id") not in self.clients:
-                raise GraphError(400, "invalid_client", "AADSTS700016: Application not found.", oauth=True)
-            for name in ("redirect_uri", "state", "code_challenge"):
-                if not query.get(name):
-                    raise GraphError(400, "invalid_request", f"AADSTS900144: missing {name}", oauth=True)
-            email = (query.get("login_hint") or "").lower()
-            if not email:
-                raise GraphError(400, "invalid_request", "no login_hint", oauth=True)
-            self.add_user(email)
-            code = secrets.token_urlsafe(16)
-            self.codes[code] = {
-                "email": email,
-                "client_id": query["client_id"],
-                "redirect_uri": query["redirect_uri"],
-                "challenge": query["code_challenge"],
-                "nonce": query.get("nonce"),
-                "tenant": tenant,
-            }
-            location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
-            return 302, {"_location": location}
-        if path.endswith("/token"):
-            form = dict(urllib.parse.parse_qsl(body.decode() if isinstance(body, bytes) else body or ""))
-            if self.clients.get(form.get("client_id")) != form.get("client_secret"):
-                raise GraphError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.", oauth=True)
-            grant = form.get("grant_type")
-            if grant == "authorization_code":
-                data = self.codes.pop(form.get("code", ""), None)
-                if not data or data["redirect_uri"] != form.get("redirect_uri"):
-                    raise GraphError(400, "invalid_grant", "AADSTS70000: The provided code is invalid.", oauth=True)
-                verifier = form.get("code_verifier", "")
-                digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-                if digest != data["challenge"]:
-                    raise GraphError(
-                        400, "invalid_grant", "AADSTS501481: The code verifier does not match.", oauth=True
-                    )
-                return 200, self._tokens(data["email"], data["tenant"], data.get("nonce"), form)
-            if grant == "refresh_token":
-                token = form.get("refresh_token", "")
-                email = self.refresh_tokens.get(token)
-                if not email or token in self.revoked:
-                    raise GraphError(
-                        400,
-                        "invalid_grant",
-                        "AADSTS50173: The provided grant has expired due to it being revoked.",
-                        oauth=True,
-                    )
-                return 200, self._tokens(email, tenant, None, form, refresh=token)
-            raise GraphError(400, "unsupported_grant_type", "AADSTS70003", oauth=True)
+        try:
+            if path.endswith("/authorize"):
+                return self._authorize(tenant, query)
+            if path.endswith("/token"):
+                return self._token(tenant, body)
+        except OAuthRefused as refused:
+            raise GraphError(*self.REFUSED[refused.why], oauth=True) from None
         raise GraphError(404, "not_found", "not found", oauth=True)
 
-    def _tokens(self, email, tenant, nonce, form, refresh=None):
-        access = secrets.token_urlsafe(24)
-        self.access_tokens[access] = (email, time.time() + self.token_lifetime)
-        if refresh is None:
-            refresh = secrets.token_urlsafe(32)
-            self.refresh_tokens[refresh] = email
+    #: the identity platform's words for what the store refused
+    REFUSED = {
+        "client": (401, "invalid_client", "AADSTS7000215: Invalid client secret provided."),
+        "code": (400, "invalid_grant", "AADSTS70000: The provided code is invalid."),
+        "verifier": (400, "invalid_grant", "AADSTS501481: The code verifier does not match."),
+        "revoked": (400, "invalid_grant", "AADSTS50173: The provided grant has expired due to it being revoked."),
+    }
+
+    def _authorize(self, tenant, query):
+        if query.get("client_id") not in self.tokens.clients:
+            raise GraphError(400, "invalid_client", "AADSTS700016: Application not found.", oauth=True)
+        for name in ("redirect_uri", "state", "code_challenge"):
+            if not query.get(name):
+                raise GraphError(400, "invalid_request", f"AADSTS900144: missing {name}", oauth=True)
+        email = (query.get("login_hint") or "").lower()
+        if not email:
+            raise GraphError(400, "invalid_request", "no login_hint", oauth=True)
+        self.add_user(email)
+        code = self.tokens.new_code(
+            email,
+            query["client_id"],
+            query["redirect_uri"],
+            query["code_challenge"],
+            nonce=query.get("nonce"),
+            tenant=tenant,
+        )
+        location = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": query["state"]})
+        return 302, {"_location": location}
+
+    def _token(self, tenant, body):
+        form = token_form(body)
+        grant = form.get("grant_type")
+        if grant == "authorization_code":
+            data = self.tokens.redeem_code(form)
+            access, refresh = self.tokens.issue(data["email"])
+            return 200, self._tokens(data["email"], data["tenant"], data.get("nonce"), form, access, refresh)
+        if grant == "refresh_token":
+            email, access = self.tokens.refresh(form)
+            return 200, self._tokens(email, tenant, None, form, access, form["refresh_token"])
+        self.tokens.check_client(form.get("client_id"), form.get("client_secret"))
+        raise GraphError(400, "unsupported_grant_type", "AADSTS70003", oauth=True)
+
+    def _tokens(self, email, tenant, nonce, form, access, refresh):
         now = int(time.time())
         tid = hashlib.md5(tenant.encode()).hexdigest()
         oid = hashlib.md5(email.encode()).hexdigest()
@@ -542,11 +511,10 @@ class FakeGraph(LocalServer):
         }
 
     def _auth(self, headers):
-        auth = headers.get("Authorization", "")
-        owner = self.access_tokens.get(auth[7:] if auth.startswith("Bearer ") else "")
-        if not owner or owner[1] < time.time():
+        owner = self.tokens.owner(self.tokens.bearer(headers))
+        if owner is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
-        return owner[0]
+        return owner
 
     @staticmethod
     def _public(event):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
+import itertools
 import json
 import os
 import ssl
@@ -13,14 +15,125 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-#: Transport faults every fake can inject (``LocalServer.add_fault``):
+#: Faults every fake can inject (``add_fault``), one queue for all of them:
 #: ``reset``    the connection is closed before the request is handled (nothing happens)
 #: ``delay``    the answer comes after ``value`` seconds (the request is handled: a client
 #:              that timed out has lost the answer of a write that happened)
 #: ``lose``     the request is handled, then the connection is closed without an answer
 #: ``lose503``  the request is handled, then answered 503 (a front end that gave up)
-#: ``status``   answered ``value`` (e.g. 500, 502, 503) without handling the request
-FAULT_KINDS = ("reset", "delay", "lose", "lose503", "status")
+#: ``status``   answered ``value`` (e.g. 500, 502, 503) with no body, the request not handled
+#: ``error``    answered with the API's own error for ``value`` (a :class:`ApiFault`), the
+#:              request not handled: a 429 with ``Retry-After``, a 503, EWS's ErrorServerBusy
+FAULT_KINDS = ("reset", "delay", "lose", "lose503", "status", "error")
+
+
+@dataclasses.dataclass
+class ApiFault:
+    """What an ``error`` fault answers, in each fake's own words (``FaultInjector.fault_error``).
+
+    ``status``: 429 says "slow down" (Google: 429/403 ``rateLimitExceeded``; Graph:
+    ``TooManyRequests``; EWS: ``ErrorServerBusy``); another status is a failure of the service.
+    ``retry_after``: seconds the server asks the client to wait (``Retry-After``, EWS's
+    ``BackOffMilliseconds``); None: no hint. ``reason``: the API's name for the error, when the
+    fake offers several for one status (Google).
+    """
+
+    status: int = 429
+    retry_after: float | None = None
+    reason: str | None = None
+
+
+@dataclasses.dataclass
+class Fault:
+    kind: str
+    value: object = None
+    on: set | None = None  # kinds of request hit; None: any request to the calendar API
+    count: int = 1  # how many more requests it hits
+    after: int = 0  # matching requests let through first
+
+
+class FaultInjector:
+    """One fault queue for a fake server: faults of the transport and errors of the API.
+
+    The HTTP handler takes a fault for each request (``take_fault``) before the fake sees it;
+    an ``error`` fault is answered by the fake itself when its ``handle`` calls
+    :meth:`raise_injected_fault` (after authentication, where the real service answers them).
+    A fake names the kind of each request (:meth:`request_kind`) and turns an
+    :class:`ApiFault` into its error (:meth:`fault_error`).
+    """
+
+    def __init__(self):
+        self.faults = []  # [Fault], in the order they were added
+        self._fault_lock = threading.Lock()
+        self._pending = threading.local()  # the ``error`` fault the current request met
+
+    def add_fault(self, kind, *, on=None, count=1, value=None, after=0):
+        """Inject ``count`` faults of ``kind`` (see FAULT_KINDS) into the next requests.
+
+        ``on``: kinds of request (as :meth:`request_kind` names them, e.g. ``"create"``,
+        ``"list"``, ``"update"``, ``"delete"``, ``"get"``) the fault hits; None: any
+        request to the calendar API (sign-in endpoints are never hit). ``after``: let
+        that many matching requests through first (e.g. to break the second page).
+        """
+        assert kind in FAULT_KINDS, kind
+        on = {on} if isinstance(on, str) else set(on) if on else None
+        with self._fault_lock:
+            self.faults.append(Fault(kind, value, on, count, after))
+
+    def fail_next(self, count=1, status=429, retry_after=None, *, reason=None, on=None, after=0):
+        """The next ``count`` requests are answered with the API's error for ``status`` (ApiFault)."""
+        self.add_fault("error", on=on, count=count, after=after, value=ApiFault(status, retry_after, reason))
+
+    def clear_faults(self):
+        with self._fault_lock:
+            self.faults.clear()
+
+    def faults_left(self):
+        """How many requests the queued faults will still hit."""
+        with self._fault_lock:
+            return sum(fault.count for fault in self.faults)
+
+    def request_kind(self, method, path, query, headers, body):
+        """What a request does, in the words of ``add_fault(on=...)``; None: never faulted."""
+        return None
+
+    def fault_error(self, fault: ApiFault) -> Exception:  # pragma: no cover - abstract
+        """The fake's error (an ``error_class``) answering ``fault``."""
+        raise NotImplementedError
+
+    def take_fault(self, method, path, query, headers, body):
+        """The fault the request meets, as (kind, value), or None; an ``error`` is kept for the fake."""
+        self._pending.fault = None
+        with self._fault_lock:
+            if not self.faults:
+                return None
+            kind = self.request_kind(method, path, query, headers, body)
+            if kind is None:
+                return None
+            for fault in self.faults:
+                if fault.on is None or kind in fault.on:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    if fault.kind == "error":
+                        self._pending.fault = fault.value
+                    return fault.kind, fault.value
+        return None
+
+    def raise_injected_fault(self):
+        """Raise the API error the current request met, if any (called by the fake's ``handle``)."""
+        fault, self._pending.fault = getattr(self._pending, "fault", None), None
+        if fault is not None:
+            raise self.fault_error(fault)
+
+    def wait_idle(self, timeout=10.0):
+        """Wait until no request is being handled (e.g. a delayed one whose client gave up)."""
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def self_signed_certificate(prefix="fake-server-"):
@@ -64,25 +177,28 @@ def self_signed_certificate(prefix="fake-server-"):
     return cert_file, key_file
 
 
-class LocalServer:
+class LocalServer(FaultInjector):
     """Runs ``handle(method, path, query, headers, body)`` of a subclass on a free port.
 
     ``handle`` returns ``(status, payload)`` or ``(status, payload, headers)``; a
     payload is JSON-able, or ``bytes`` sent as they are (headers name their type); a
     302 payload is ``{"_location": url}``.
     Exceptions of ``error_class`` become ``(status, payload, headers)`` through
-    ``error_reply``.
+    ``error_reply``. ``requests`` counts the HTTP requests received, faulted ones included;
+    ``lock`` guards the fake's state, ``seq`` numbers its changes.
     """
 
     error_class = Exception
     scheme = "http"
 
     def __init__(self):
+        super().__init__()
         self.httpd = None
         self._local = threading.local()
         self.in_flight = 0  # requests being handled now (a delayed one may outlive its client)
-        self.transport_faults = []  # [kind, value, kinds of request or None, count left, to let through]
-        self._fault_lock = threading.Lock()
+        self.requests = 0
+        self.lock = threading.RLock()
+        self.seq = itertools.count(1)
 
     # -- stored events (JSON fakes) -------------------------------------------
     def _events_of_box(self, email):
@@ -99,52 +215,6 @@ class LocalServer:
                 else:
                     event[key] = value
             self._stamp(event)
-
-    # -- transport faults ----------------------------------------------------
-    def add_fault(self, kind, *, on=None, count=1, value=None, after=0):
-        """Inject ``count`` faults of ``kind`` (see FAULT_KINDS) into the next requests.
-
-        ``on``: kinds of request (as :meth:`request_kind` names them, e.g. ``"create"``,
-        ``"list"``, ``"update"``, ``"delete"``, ``"get"``) the fault hits; None: any
-        request to the calendar API (sign-in endpoints are never hit). ``after``: let
-        that many matching requests through first (e.g. to break the second page).
-        """
-        assert kind in FAULT_KINDS, kind
-        on = {on} if isinstance(on, str) else set(on) if on else None
-        with self._fault_lock:
-            self.transport_faults.append([kind, value, on, count, after])
-
-    def wait_idle(self, timeout=10.0):
-        """Wait until no request is being handled (e.g. a delayed one whose client gave up)."""
-        deadline = time.monotonic() + timeout
-        while self.in_flight and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-    def clear_faults(self):
-        with self._fault_lock:
-            self.transport_faults.clear()
-
-    def request_kind(self, method, path, query, headers, body):
-        """What a request does, in the words of ``add_fault(on=...)``; None: never faulted."""
-        return None
-
-    def _take_fault(self, method, path, query, headers, body):
-        with self._fault_lock:
-            if not self.transport_faults:
-                return None
-            kind = self.request_kind(method, path, query, headers, body)
-            if kind is None:
-                return None
-            for fault in self.transport_faults:
-                if fault[2] is None or kind in fault[2]:
-                    if fault[4] > 0:
-                        fault[4] -= 1
-                        return None
-                    fault[3] -= 1
-                    if fault[3] <= 0:
-                        self.transport_faults.remove(fault)
-                    return fault[0], fault[1]
-        return None
 
     def handle(self, method, path, query, headers, body):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -215,6 +285,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
     def _dispatch(self):
         with self.fake._fault_lock:
             self.fake.in_flight += 1
+            self.fake.requests += 1
         try:
             self._serve()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
@@ -229,7 +300,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {}
-        fault = self.fake._take_fault(self.command, parsed.path, query, self.headers, body)
+        fault = self.fake.take_fault(self.command, parsed.path, query, self.headers, body)
         kind, value = fault or (None, None)
         if kind == "reset":
             self.close_connection = True
