@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from engine.events import MASTER, Attendee, RemoteEvent
+from odoo.addons.webcrm_calendar_sync.engine.events import MASTER, Attendee, RemoteEvent
 
 UTC = dt.timezone.utc
 ZONES = ["Europe/Stockholm", "Europe/London", "America/New_York", "Asia/Tokyo", "Europe/Berlin", "UTC"]

@@ -28,9 +28,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import odoo.addons
+
 ROOT = Path(__file__).resolve().parent.parent
 ADDON_DIR = ROOT / "webcrm_calendar_sync"
-sys.path.insert(0, str(ADDON_DIR))
+# the engine is imported under the addon's name only, as the addon and its tests import it
+if str(ROOT) not in odoo.addons.__path__:
+    odoo.addons.__path__.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate  # noqa: E402
@@ -175,7 +179,7 @@ def line(provider, case, n, seconds, http, sql, ratio):
 # Google
 # ---------------------------------------------------------------------------
 def seed_google(server, n, seed):
-    from engine.providers.google import to_google
+    from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
 
     server.add_user(OWNER)
     colleagues = [f"colleague{i}@bench.test" for i in range(5)]
@@ -184,7 +188,7 @@ def seed_google(server, n, seed):
 
 
 def ours_google(server, n, seed):
-    from engine.testing.fake_google import FakeGoogle  # noqa: F401  (server given)
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle  # noqa: F401  (server given)
 
     with odoo_env("webcrm_bench_ours") as env:
         env["res.config.settings"].create(
@@ -249,7 +253,7 @@ def odoo_google(server, n, seed):
 
 
 def run_google(n, seed, compare):
-    from engine.testing.fake_google import FakeGoogle
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
     results = {}
     with FakeGoogle() as server:
@@ -266,8 +270,8 @@ def run_google(n, seed, compare):
 # Microsoft 365
 # ---------------------------------------------------------------------------
 def seed_microsoft(server, n, seed):
-    from engine.events import MASTER
-    from engine.providers.microsoft import to_graph
+    from odoo.addons.webcrm_calendar_sync.engine.events import MASTER
+    from odoo.addons.webcrm_calendar_sync.engine.providers.microsoft import to_graph
 
     server.add_user(OWNER)
     colleagues = [f"colleague{i}@bench.test" for i in range(5)]
@@ -319,7 +323,7 @@ def microsoft_cache(server):
     """A token cache as after 'Save and subscribe' (the browser round trip done with requests)."""
     import requests
 
-    from engine.providers import microsoft
+    from odoo.addons.webcrm_calendar_sync.engine.providers import microsoft
 
     authority = server.authority("organizations")
     flow = microsoft.build_auth_flow(
@@ -367,7 +371,7 @@ def odoo_microsoft(server, n, seed):
 
 
 def run_microsoft(n, seed, compare):
-    from engine.testing.fake_graph import FakeGraph
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import FakeGraph
 
     results = {}
     with FakeGraph() as server:
@@ -405,7 +409,7 @@ EXCHANGE_ZONES = {
 def seed_exchange(server, n, seed):
     from zoneinfo import ZoneInfo
 
-    from engine.events import MASTER
+    from odoo.addons.webcrm_calendar_sync.engine.events import MASTER
 
     server.add_mailbox(OWNER, "bench-pw")
     colleagues = [f"colleague{i}@bench.test" for i in range(5)]
@@ -463,7 +467,7 @@ def ours_exchange(server, n, seed):
 
 
 def run_exchange(n, seed, compare):
-    from engine.testing.fake_ews import FakeEWS
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_ews import FakeEWS
 
     results = {}
     with FakeEWS(auth=("basic",)) as server:

@@ -36,8 +36,12 @@ import threading
 import time
 from pathlib import Path
 
+import odoo.addons
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "webcrm_calendar_sync"))
+# the engine is imported under the addon's name only, as the addon and its tests import it
+if str(ROOT) not in odoo.addons.__path__:
+    odoo.addons.__path__.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate  # noqa: E402
@@ -108,7 +112,7 @@ def configure(db, server):
 
 def set_up(db, server, n, events, path):
     """Users, accounts and their first syncs, committed; the fake's state saved beside."""
-    from engine.providers.google import to_google
+    from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
 
     print(f"# setting up {n} accounts with {events} meetings each in {db} (once)", flush=True)
     started = time.time()
@@ -169,8 +173,8 @@ def run_case(db, server, n, events, changed, workers, salt):
 
 def first_sync(db, events):
     """One account with ``events`` generated events syncs for the first time (on its own fake server)."""
-    from engine.providers.google import to_google
-    from engine.testing.fake_google import FakeGoogle
+    from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
     email = "big@scale.test"
     with FakeGoogle(token_lifetime=TOKEN_LIFETIME) as server:
@@ -337,7 +341,7 @@ def main():
     if args.worker:
         return worker(args.worker, args.db)
 
-    from engine.testing.fake_google import FakeGoogle
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
     n = args.accounts
     db = f"webcrm_bench_scale_{n}"

@@ -13,7 +13,7 @@ from ..engine.events import BAD_DATE, END_BEFORE_START, MASTER, NO_ID, NO_START,
 from ..engine.providers.google import google_event_id
 from ..engine.providers.microsoft import transaction_id
 from ..engine.reconcile import plan_changes, uid_key
-from .calendar_sync_binding import ConcurrentUidSync
+from .calendar_sync_binding import SYNCABLE_STATES, ConcurrentUidSync
 
 _logger = logging.getLogger(__name__)
 
@@ -757,6 +757,6 @@ class CalendarSyncAccount(models.Model):
         if not user:
             return self.browse()
         return self.sudo().search(
-            [("user_id", "=", user.id), ("state", "in", ("subscribed", "synced", "error"))],
+            [("user_id", "=", user.id), ("state", "in", SYNCABLE_STATES)],
             limit=1,
         )

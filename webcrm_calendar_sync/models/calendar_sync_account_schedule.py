@@ -22,9 +22,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, config
 
+from .calendar_sync_binding import SYNCABLE_STATES
+
 _logger = logging.getLogger(__name__)
 
-SYNCABLE_STATES = ("subscribed", "synced", "error")
 DEFAULT_INTERVAL_MINUTES = 10
 DEFAULT_BACKOFF_MAX_MINUTES = 60
 DEFAULT_CRON_LIMIT = 120  # seconds: Odoo's default limit_time_real

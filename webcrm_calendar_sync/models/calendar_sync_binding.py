@@ -17,7 +17,8 @@ _logger = logging.getLogger(__name__)
 
 MAX_PUSH_ATTEMPTS = 5
 PUSH_BATCH = 100  # meetings written by one run of the push job (it is re-run at once when more wait)
-ACTIVE_ACCOUNT_STATES = ("subscribed", "synced", "error")
+# the states of an account that syncs and pushes (here, below the account's modules that import it)
+SYNCABLE_STATES = ("subscribed", "synced", "error")
 
 # Context used for every write the sync makes into Odoo: no push back to the
 # provider, no mail, no chatter noise, no alarms re-computed needlessly.
@@ -467,7 +468,7 @@ class CalendarSyncBinding(models.Model):
                  LIMIT 1
                    FOR NO KEY UPDATE OF b SKIP LOCKED
                 """,
-                [ACTIVE_ACCOUNT_STATES, tried],
+                [SYNCABLE_STATES, tried],
             )
             row = cr.fetchone()
             if not row:
