@@ -2,6 +2,7 @@
 the provider's parser or the client library would agree with the provider's bugs."""
 
 import ast
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -49,3 +50,15 @@ def test_importing_the_fakes_loads_no_provider():
         "assert not bad, bad\n"
     ) % (str(TESTING.parents[1]), sorted(CLIENT_LIBRARIES - {"google"}))
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_fakes_read_times_with_their_own_parser():
+    from odoo.addons.webcrm_calendar_sync.engine.testing.wire_time import parse_time
+
+    utc = dt.timezone.utc
+    # Graph's seven digits, on the clock of a Windows zone id
+    assert parse_time("2027-01-01T09:00:00.1234567", "Eastern Standard Time") == dt.datetime(
+        2027, 1, 1, 14, 0, 0, 123456, tzinfo=utc
+    )
+    assert parse_time("2027-01-01T09:00:00+02:00", "Tokyo Standard Time") == dt.datetime(2027, 1, 1, 7, tzinfo=utc)
+    assert parse_time("2027-01-01T09:00:00Z") == dt.datetime(2027, 1, 1, 9, tzinfo=utc)

@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from . import recurrence, wire_time
 from .local_server import LocalServer
 
 UTC = dt.timezone.utc
@@ -40,35 +41,16 @@ NS = {"s": SOAP, "m": M, "t": T}
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
-# Windows time zones the fake knows (EWS names them by their Windows id)
-WINDOWS_TO_IANA = {
-    "UTC": "UTC",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "GMT Standard Time": "Europe/London",
-    "Eastern Standard Time": "America/New_York",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-}
-
 
 def _now():
-    return dt.datetime.now(UTC).replace(microsecond=0)
+    return wire_time.now().replace(microsecond=0)
 
 
 def _fmt(value: dt.datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_dt(text: str) -> dt.datetime:
-    text = text.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    value = dt.datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+_parse_dt = wire_time.parse_time
 
 
 def _local(tag):
@@ -264,36 +246,19 @@ class FakeEWS(LocalServer):
         """[(index, occurrence dict)] of a recurring master, deleted ones left out."""
         rule = master["recurrence"]
         duration = master["end"] - master["start"]
-        count, until = rule.get("count"), rule.get("until")
-        interval = int(rule.get("interval", 1))
-        starts = []
-        cursor = master["start"]
-        if rule["pattern"] == "weekly":
-            days = [WEEKDAYS.index(d) for d in rule.get("days") or [WEEKDAYS[cursor.weekday()]]]
-            week_start = cursor - dt.timedelta(days=cursor.weekday())
-            week = 0
-            while len(starts) < (count or 1000):
-                for day in sorted(days):
-                    candidate = week_start + dt.timedelta(weeks=week, days=day)
-                    if candidate < master["start"]:
-                        continue
-                    if until and candidate.date() > until:
-                        break
-                    starts.append(candidate)
-                    if count and len(starts) >= count:
-                        break
-                else:
-                    week += interval
-                    continue
-                break
-        else:
-            while (count is None or len(starts) < count) and len(starts) < 1000:
-                if until and cursor.date() > until:
-                    break
-                starts.append(cursor)
-                cursor += dt.timedelta(days=interval)
+        weekly = rule["pattern"] == "weekly"
+        days = rule.get("days") or [WEEKDAYS[master["start"].weekday()]]
+        lines = recurrence.rrule_lines(
+            "WEEKLY" if weekly else "DAILY",
+            interval=rule.get("interval", 1),
+            weekdays=[WEEKDAYS.index(d) for d in days] if weekly else (),
+            count=rule.get("count"),
+            until=rule.get("until"),
+        )
+        # on UTC's clock, at most a thousand (a series without end)
+        starts = recurrence.expand(lines, master["start"], duration, limit=1000)
         result = []
-        for index, start in enumerate(starts, 1):
+        for index, start in starts:
             if index in master["deleted"]:
                 continue
             occurrence = dict(master)

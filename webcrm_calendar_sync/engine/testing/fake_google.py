@@ -32,20 +32,15 @@ import re
 import secrets
 import urllib.parse
 
-from dateutil import rrule as dt_rrule
-from dateutil import tz as dt_tz
-
+from . import recurrence, wire_time
 from .local_server import LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
-EXPAND_BACK = dt.timedelta(days=400)
-EXPAND_AHEAD = dt.timedelta(days=800)
 CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 
 
-def _now():
-    return dt.datetime.now(UTC)
+_now = wire_time.now
 
 
 def _iso(value: dt.datetime) -> str:
@@ -53,15 +48,14 @@ def _iso(value: dt.datetime) -> str:
 
 
 def _parse_dt(value: str) -> dt.datetime:
-    value = value.replace("Z", "+00:00")
-    parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return wire_time.parse_time(value)
 
 
-def _when(node: dict, tz_name: str | None = None) -> dt.datetime:
-    """Start of a Google start/end node as an aware datetime (dates at midnight UTC)."""
+def _when(node: dict) -> dt.datetime:
+    """Start of a Google start/end node as an aware datetime (dates at midnight UTC); a
+    ``dateTime`` without offset is read on the clock of the node's ``timeZone``."""
     if "dateTime" in node:
-        return _parse_dt(node["dateTime"])
+        return wire_time.parse_time(node["dateTime"], node.get("timeZone"))
     day = dt.date.fromisoformat(node["date"])
     return dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
 
@@ -249,26 +243,21 @@ class FakeGoogle(OAuthServer, LocalServer):
         """Instances of ``master`` between bounds (exceptions applied)."""
         cal = self.calendars[email]
         start = _when(master["start"])
-        end = _when(master["end"])
-        duration = end - start
+        duration = _when(master["end"]) - start
         all_day = "date" in master["start"]
         tz_name = master["start"].get("timeZone")
-        zone = dt_tz.gettz(tz_name) if tz_name else UTC
-        local_start = start.astimezone(zone) if not all_day else start
-        lines = "\n".join(master.get("recurrence", []))
-        rules = dt_rrule.rrulestr(f"DTSTART:{local_start.strftime('%Y%m%dT%H%M%S')}\n{lines}", forceset=True)
-        lo = time_min or (_now() - EXPAND_BACK)
-        hi = time_max or (_now() + EXPAND_AHEAD)
+        zone = wire_time.zone(tz_name)
+        lo, hi = recurrence.default_window(time_min, time_max)
         exceptions = {
             e["originalStartTime"].get("dateTime") or e["originalStartTime"].get("date"): e
             for e in cal.values()
             if e.get("recurringEventId") == master["id"]
         }
         out = []
-        for occ in rules.between(
-            (lo - duration).astimezone(zone).replace(tzinfo=None), hi.astimezone(zone).replace(tzinfo=None), inc=True
-        ):
-            occ_start = occ.replace(tzinfo=zone) if not all_day else occ.replace(tzinfo=UTC)
+        starts = recurrence.expand(
+            master.get("recurrence", []), start, duration, zone=zone, all_day=all_day, lo=lo, hi=hi
+        )
+        for _index, occ_start in starts:
             if all_day:
                 key = occ_start.date().isoformat()
                 inst_id = f"{master['id']}_{occ_start.strftime('%Y%m%d')}"

@@ -36,51 +36,30 @@ import json
 import secrets
 import time
 import urllib.parse
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import rrule as dt_rrule
-
+from . import recurrence, wire_time
 from .local_server import LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
-EXPAND_BACK = dt.timedelta(days=400)
-EXPAND_AHEAD = dt.timedelta(days=800)
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
-# the Windows zone names the fake understands (Graph keeps what the client sent)
-WINDOWS_ZONES = {
-    "UTC": "UTC",
-    "GMT Standard Time": "Europe/London",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "Eastern Standard Time": "America/New_York",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Tokyo Standard Time": "Asia/Tokyo",
-}
-
-
-def _now():
-    return dt.datetime.now(UTC)
+_now = wire_time.now
 
 
 def _zone(name):
-    name = WINDOWS_ZONES.get(name or "UTC", name or "UTC")
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return wire_time.zone(name)
+    except ValueError:
         raise GraphError(400, "ErrorTimeZoneNotSupported", f"time zone {name} is not supported") from None
 
 
 def parse_graph_time(node: dict) -> dt.datetime:
-    """A dateTimeTimeZone node (or a bare ISO time) as an aware UTC datetime."""
-    text = node["dateTime"].rstrip("Z")
-    head, _dot, frac = text.partition(".")
-    value = dt.datetime.fromisoformat(f"{head}.{frac[:6]}" if frac else head)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_zone(node.get("timeZone") or "UTC"))
-    return value.astimezone(UTC)
+    """A dateTimeTimeZone node (or a bare ISO time) as an aware UTC datetime: the time is
+    read on the clock of ``timeZone`` (a trailing ``Z`` is not an offset to Graph)."""
+    _zone(node.get("timeZone"))
+    return wire_time.parse_time(node["dateTime"].rstrip("Z"), node.get("timeZone"))
 
 
 def graph_time(value: dt.datetime) -> str:
@@ -235,12 +214,8 @@ class FakeGraph(OAuthServer, LocalServer):
                 raise GraphError(400, "ErrorInvalidRequest", f"{name} is required")
             tz_name = node.get("timeZone") or "UTC"
             if tz_name != "UTC":
-                local = dt.datetime.fromisoformat(node["dateTime"].split(".")[0]).replace(tzinfo=_zone(tz_name))
-                node = {"dateTime": graph_time(local), "timeZone": "UTC"}
                 body.setdefault("originalStartTimeZone", tz_name)
-            else:
-                node = {"dateTime": graph_time(parse_graph_time(node)), "timeZone": "UTC"}
-            body[name] = node
+            body[name] = {"dateTime": graph_time(parse_graph_time(node)), "timeZone": "UTC"}
         body.setdefault("originalStartTimeZone", "UTC")
         body.setdefault("originalEndTimeZone", body["originalStartTimeZone"])
 
@@ -280,38 +255,33 @@ class FakeGraph(OAuthServer, LocalServer):
         self._stamp(event)
 
     # -- recurrence ------------------------------------------------------
-    def _rule(self, master):
+    @staticmethod
+    def _rules(master):
+        """The series' pattern and range as RFC 5545 rules (expanded on UTC's clock)."""
         pattern, rng = master["recurrence"]["pattern"], master["recurrence"]["range"]
-        start = parse_graph_time(master["start"])
-        kwargs = {"interval": int(pattern.get("interval", 1)), "dtstart": start.replace(tzinfo=None)}
         kind = pattern["type"]
-        if kind == "daily":
-            freq = dt_rrule.DAILY
-        elif kind == "weekly":
-            freq = dt_rrule.WEEKLY
-            if pattern.get("daysOfWeek"):
-                kwargs["byweekday"] = [WEEKDAYS.index(d.lower()) for d in pattern["daysOfWeek"]]
-        elif kind == "absoluteMonthly":
-            freq = dt_rrule.MONTHLY
-            kwargs["bymonthday"] = int(pattern.get("dayOfMonth") or start.day)
-        else:
+        if kind not in ("daily", "weekly", "absoluteMonthly"):
             raise GraphError(400, "ErrorInvalidRecurrence", f"pattern {kind} not supported by this fake")
-        if rng["type"] == "numbered":
-            kwargs["count"] = int(rng["numberOfOccurrences"])
-        elif rng["type"] == "endDate":
-            kwargs["until"] = dt.datetime.combine(dt.date.fromisoformat(rng["endDate"]), dt.time.max)
-        return dt_rrule.rrule(freq, **kwargs)
+        weekly = kind == "weekly" and pattern.get("daysOfWeek")
+        return recurrence.rrule_lines(
+            {"daily": "DAILY", "weekly": "WEEKLY", "absoluteMonthly": "MONTHLY"}[kind],
+            interval=pattern.get("interval", 1),
+            weekdays=[WEEKDAYS.index(d.lower()) for d in pattern["daysOfWeek"]] if weekly else (),
+            month_day=(pattern.get("dayOfMonth") or parse_graph_time(master["start"]).day)
+            if kind == "absoluteMonthly"
+            else None,
+            count=rng["numberOfOccurrences"] if rng["type"] == "numbered" else None,
+            until=dt.date.fromisoformat(rng["endDate"]) if rng["type"] == "endDate" else None,
+        )
 
     def _expand(self, email, master, lo, hi):
         mailbox = self.mailboxes[email]
         start, end = parse_graph_time(master["start"]), parse_graph_time(master["end"])
         duration = end - start
-        lo = lo or _now() - EXPAND_BACK
-        hi = hi or _now() + EXPAND_AHEAD
+        lo, hi = recurrence.default_window(lo, hi)
         exceptions = {e["originalStart"]: e for e in mailbox.values() if e.get("seriesMasterId") == master["id"]}
         out = []
-        for occ in self._rule(master).between((lo - duration).replace(tzinfo=None), hi.replace(tzinfo=None), inc=True):
-            occ = occ.replace(tzinfo=UTC)
+        for _index, occ in recurrence.expand(self._rules(master), start, duration, lo=lo, hi=hi):
             original = occ.strftime("%Y-%m-%dT%H:%M:%SZ")
             if original in exceptions:
                 exc = exceptions[original]
@@ -546,10 +516,7 @@ class FakeGraph(OAuthServer, LocalServer):
                 "offset": 0,
                 "seq": next(self.seq),
             }
-        lo = dt.datetime.fromisoformat(state["start"].replace("Z", "+00:00"))
-        hi = dt.datetime.fromisoformat(state["end"].replace("Z", "+00:00"))
-        lo = lo if lo.tzinfo else lo.replace(tzinfo=UTC)
-        hi = hi if hi.tzinfo else hi.replace(tzinfo=UTC)
+        lo, hi = wire_time.parse_time(state["start"]), wire_time.parse_time(state["end"])
         since = state["since"]
         items = []
         for event in sorted(mailbox.values(), key=lambda e: e["_seq"]):
