@@ -33,7 +33,7 @@ import secrets
 import urllib.parse
 
 from . import recurrence, wire_time
-from .local_server import LocalServer
+from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
@@ -66,7 +66,7 @@ class ApiError(Exception):
         self.status, self.reason, self.message, self.headers = status, reason, message, headers or {}
 
 
-class FakeGoogle(OAuthServer, LocalServer):
+class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
     """The server. ``start()`` it (or use it as a context manager)."""
 
     error_class = ApiError
@@ -106,11 +106,6 @@ class FakeGoogle(OAuthServer, LocalServer):
         return self.url + "token"
 
     # -- test helpers ----------------------------------------------------
-    def add_user(self, email):
-        with self.lock:
-            self.calendars.setdefault(email.lower(), {})
-        return email.lower()
-
     def issue_tokens(self, email, scope="https://www.googleapis.com/auth/calendar"):
         """Tokens as if ``email`` had granted access (skips the browser round trip)."""
         access, refresh = self.tokens.issue(self.add_user(email))
@@ -138,8 +133,8 @@ class FakeGoogle(OAuthServer, LocalServer):
         with self.lock:
             return copy.deepcopy(self._insert(email.lower(), copy.deepcopy(body), send_updates))
 
-    def _events_of_box(self, email):
-        return self.calendars[email]
+    def _event_boxes(self):
+        return self.calendars
 
     def events_of(self, email, include_cancelled=False):
         with self.lock:
@@ -423,10 +418,6 @@ class FakeGoogle(OAuthServer, LocalServer):
             node = data.get(name) or {}
             if "dateTime" not in node and "date" not in node:
                 raise ApiError(400, "required", f"Missing {name} time.")
-
-    @staticmethod
-    def _public(event):
-        return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
 
     def _token_for(self, email, seq):
         return base64.urlsafe_b64encode(f"{email}|{seq}".encode()).decode()

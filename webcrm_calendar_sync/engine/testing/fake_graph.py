@@ -38,7 +38,7 @@ import time
 import urllib.parse
 
 from . import recurrence, wire_time
-from .local_server import LocalServer
+from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 
 UTC = dt.timezone.utc
@@ -80,7 +80,7 @@ class GraphError(Exception):
         self.status, self.code, self.message, self.headers, self.oauth = status, code, message, headers or {}, oauth
 
 
-class FakeGraph(OAuthServer, LocalServer):
+class FakeGraph(OAuthServer, JsonEvents, LocalServer):
     error_class = GraphError
     tls = True
 
@@ -113,11 +113,6 @@ class FakeGraph(OAuthServer, LocalServer):
         return f"{self.url}/v1.0"
 
     # -- helpers for tests -----------------------------------------------
-    def add_user(self, email):
-        with self.lock:
-            self.mailboxes.setdefault(email.lower(), {})
-        return email.lower()
-
     def invalidate_delta_tokens(self, email):
         with self.lock:
             self.min_delta_seq[email.lower()] = next(self.seq)
@@ -136,8 +131,8 @@ class FakeGraph(OAuthServer, LocalServer):
         with self.lock:
             return copy.deepcopy(self._create(email.lower(), copy.deepcopy(body)))
 
-    def _events_of_box(self, email):
-        return self.mailboxes[email]
+    def _event_boxes(self):
+        return self.mailboxes
 
     def events_of(self, email):
         with self.lock:
@@ -485,10 +480,6 @@ class FakeGraph(OAuthServer, LocalServer):
         if owner is None:
             raise GraphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
         return owner
-
-    @staticmethod
-    def _public(event):
-        return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
 
     def _delta(self, email, query, headers):
         mailbox = self.mailboxes[email]

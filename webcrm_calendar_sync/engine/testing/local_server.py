@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import ipaddress
@@ -200,22 +201,6 @@ class LocalServer(FaultInjector):
         self.lock = threading.RLock()
         self.seq = itertools.count(1)
 
-    # -- stored events (JSON fakes) -------------------------------------------
-    def _events_of_box(self, email):
-        """{event_id: event} of ``email``'s calendar, for fakes that keep events as dicts."""
-        raise NotImplementedError
-
-    def corrupt(self, email, event_id, **fields):
-        """Store fields as given (None removes one), past validation: data another client left."""
-        with self.lock:
-            event = self._events_of_box(email.lower())[event_id]
-            for key, value in fields.items():
-                if value is None:
-                    event.pop(key, None)
-                else:
-                    event[key] = value
-            self._stamp(event)
-
     def handle(self, method, path, query, headers, body):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -266,6 +251,39 @@ class LocalServer(FaultInjector):
     @property
     def port(self):
         return self.httpd.server_address[1]
+
+
+class JsonEvents:
+    """For fakes that keep events as JSON-able dicts, one dict of events per user.
+
+    Keys starting with ``_`` are the fake's bookkeeping, never shown; ``_stamp(event)``
+    (the fake's) marks an event changed.
+    """
+
+    def _event_boxes(self) -> dict:  # pragma: no cover - abstract
+        """{email: {event_id: event}}."""
+        raise NotImplementedError
+
+    def add_user(self, email):
+        with self.lock:
+            self._event_boxes().setdefault(email.lower(), {})
+        return email.lower()
+
+    def corrupt(self, email, event_id, **fields):
+        """Store fields as given (None removes one), past validation: data another client left."""
+        with self.lock:
+            event = self._event_boxes()[email.lower()][event_id]
+            for key, value in fields.items():
+                if value is None:
+                    event.pop(key, None)
+                else:
+                    event[key] = value
+            self._stamp(event)
+
+    @staticmethod
+    def _public(event):
+        """An event as the API shows it (a copy, without the fake's bookkeeping)."""
+        return {k: copy.deepcopy(v) for k, v in event.items() if not k.startswith("_")}
 
 
 class _JsonHandler(BaseHTTPRequestHandler):
