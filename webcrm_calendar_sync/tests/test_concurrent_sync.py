@@ -1,6 +1,15 @@
 """Issue 11, point 5: concurrent syncs, on real transactions (two cursors, two threads).
 
 These tests commit their data (other transactions must see it) and remove it at the end.
+
+Under Odoo's own runner (``odoo-bin --test-enable``) the tests run inside the server's
+``with Registry._lock:`` (``ThreadedServer.run`` holds that class-wide lock while it loads the
+registries and runs their tests), and every new transaction takes it: ``api.Environment`` looks
+its registry up with ``Registry(dbname)``. A worker thread would wait for the end of the test run.
+Odoo's ``HttpCase`` meets the same problem for its HTTP threads by replacing the lock while in
+test mode (``Registry.enter_test_mode``); these tests replace it with a lock of their own while
+they run (see ``setUp``), and keep real cursors. pytest-odoo holds no such lock: nothing changes
+there.
 """
 
 import threading
@@ -27,6 +36,9 @@ class TestConcurrentSync(BaseCase):
 
     def setUp(self):
         super().setUp()
+        # the worker threads must be able to open environments while the runner holds the
+        # registries' lock (see the module's docstring); a fresh lock still orders them
+        self.startPatcher(patch.object(Registry, "_lock", threading.RLock()))
         self.registry = Registry(get_db_name())
         self.tag = uuid.uuid4().hex[:8]
         self.calendars = {}
@@ -137,6 +149,7 @@ class TestConcurrentSync(BaseCase):
                 t.start()
             for t in threads:
                 t.join(60)
+        self.assertEqual([t.name for t in threads if t.is_alive()], [], "a sync thread did not finish")
         self.assertEqual(errors, [])
 
     def meetings(self):
