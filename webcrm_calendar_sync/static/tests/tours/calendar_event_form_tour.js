@@ -49,6 +49,15 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_send_invitation_to
             content: "The notification says from which calendar and to how many attendees",
             trigger: ".o_notification:contains(from Alice's Google Calendar to 2 attendees)",
         },
+        {
+            // the form reloads the saved meeting after the notification: the tour ends on it,
+            // not on a form still being reloaded (which Odoo's tour runner takes for unsaved)
+            content: "The form shows the saved meeting",
+            trigger: ".o_last_breadcrumb_item:contains(Project kick-off)",
+        },
+        {
+            trigger: ".o_form_view .o_form_saved",
+        },
     ],
 });
 
