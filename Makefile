@@ -25,7 +25,7 @@ bench:
 	$(PYTHON) bench/run.py --provider $(PROVIDER) --events $(EVENTS)
 
 bench-scale:
-	$(PYTHON) bench/scale.py --accounts $(ACCOUNTS)
+	$(PYTHON) bench/scale.py --accounts $(ACCOUNTS) $(if $(BENCH_DB),--bench-db $(BENCH_DB))
 
 demo:
 	bash scripts/demo.sh

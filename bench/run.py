@@ -42,6 +42,8 @@ from generate import generate  # noqa: E402
 PGHOST = os.environ.get("PGHOST", "127.0.0.1")
 PGUSER = os.environ.get("PGUSER", "root")
 OWNER = "owner@bench.test"
+# the bench databases are <prefix>_ours and <prefix>_odoo_<provider> (BENCH_DB_PREFIX)
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "webcrm_bench")
 UTC = dt.timezone.utc
 
 
@@ -190,7 +192,7 @@ def seed_google(server, n, seed):
 def ours_google(server, n, seed):
     from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle  # noqa: F401  (server given)
 
-    with odoo_env("webcrm_bench_ours") as env:
+    with odoo_env(f"{DB_PREFIX}_ours") as env:
         env["res.config.settings"].create(
             {
                 "group_calendar_sync": True,
@@ -238,7 +240,7 @@ def odoo_google(server, n, seed):
     from odoo.addons.google_calendar.utils.google_calendar import GoogleCalendarService
 
     google_service.requests = _Rewrite(server)
-    with odoo_env("webcrm_bench_odoo_google") as env:
+    with odoo_env(f"{DB_PREFIX}_odoo_google") as env:
         icp = env["ir.config_parameter"].sudo()
         icp.set_param("google_calendar_client_id", server.client_id)
         icp.set_param("google_calendar_client_secret", server.client_secret)
@@ -295,7 +297,7 @@ def seed_microsoft(server, n, seed):
 
 
 def ours_microsoft(server, n, seed):
-    with odoo_env("webcrm_bench_ours") as env:
+    with odoo_env(f"{DB_PREFIX}_ours") as env:
         env["res.config.settings"].create(
             {
                 "group_calendar_sync": True,
@@ -351,7 +353,7 @@ def odoo_microsoft(server, n, seed):
 
     microsoft_service.requests = _RewriteMicrosoft(server)
     server.link_base = "https://graph.microsoft.com/v1.0"  # Odoo's module only follows links to Graph's host
-    with odoo_env("webcrm_bench_odoo_microsoft") as env:
+    with odoo_env(f"{DB_PREFIX}_odoo_microsoft") as env:
         icp = env["ir.config_parameter"].sudo()
         icp.set_param("microsoft_calendar_client_id", server.client_id)
         icp.set_param("microsoft_calendar_client_secret", server.client_secret)
@@ -444,7 +446,7 @@ def seed_exchange(server, n, seed):
 
 
 def ours_exchange(server, n, seed):
-    with odoo_env("webcrm_bench_ours") as env:
+    with odoo_env(f"{DB_PREFIX}_ours") as env:
         env["res.config.settings"].create(
             {
                 "group_calendar_sync": True,
@@ -493,9 +495,9 @@ def main():
     args = parser.parse_args()
     runner, odoo_modules = PROVIDERS[args.provider]
     compare = bool(odoo_modules) and not args.no_compare
-    ensure_db("webcrm_bench_ours", ["webcrm_calendar_sync"], args.fresh)
+    ensure_db(f"{DB_PREFIX}_ours", ["webcrm_calendar_sync"], args.fresh)
     if compare:
-        ensure_db(f"webcrm_bench_odoo_{args.provider}", odoo_modules, args.fresh)
+        ensure_db(f"{DB_PREFIX}_odoo_{args.provider}", odoo_modules, args.fresh)
     for n in args.events:
         runner(n, args.seed, compare)
 

@@ -52,8 +52,8 @@ TOKEN_LIFETIME = 10**8  # the set-up's tokens stay valid while the bench databas
 RUNNER_CALLS = 10  # Odoo's ir.cron runner calls a job up to ten times per run
 
 
-def state_file(n):
-    return Path(tempfile.gettempdir()) / f"webcrm_bench_scale_{n}.pickle"
+def state_file(db):
+    return Path(tempfile.gettempdir()) / f"{db}.pickle"
 
 
 def owner(i):
@@ -334,6 +334,7 @@ def main():
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--changed", type=int, nargs="+", help="accounts with a change (default: 0 and 1 %%)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench database and the set-up")
+    parser.add_argument("--bench-db", help="the bench database (default: webcrm_bench_scale_<accounts>)")
     parser.add_argument("--only-first-sync", action="store_true", help="skip the scheduled passes")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
@@ -344,12 +345,12 @@ def main():
     from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
     n = args.accounts
-    db = f"webcrm_bench_scale_{n}"
+    db = args.bench_db or f"webcrm_bench_scale_{n}"
     if args.only_first_sync:
         ensure_db(db, ["webcrm_calendar_sync"], False)
         return first_sync(db, args.first_sync)
     ensure_db(db, ["webcrm_calendar_sync"], args.fresh)
-    path = state_file(n)
+    path = state_file(db)
     with FakeGoogle(token_lifetime=TOKEN_LIFETIME) as server:
         tag = _psql(db, f"SELECT value FROM ir_config_parameter WHERE key='{STATE_KEY}'")
         configure(db, server)
