@@ -568,9 +568,10 @@ class CalendarSyncAccount(models.Model):
             return None
         provider = None
         try:
-            with self.env.cr.savepoint():
-                provider = self._get_provider()
-                summary = self._sync_with(provider, full=full)
+            # writes into Odoo happen in a savepoint of their own (_apply_changes): a sync with
+            # nothing new, the common case, takes none
+            provider = self._get_provider()
+            summary = self._sync_with(provider, full=full)
         except ConcurrentUidSync:
             # a colleague's sync bound some of the same new meetings after this transaction
             # began: nothing was applied; start over in a new transaction, which sees them
@@ -632,10 +633,20 @@ class CalendarSyncAccount(models.Model):
             )
         elif changes.full:
             vals["sync_warning"] = False
-        self.write({k: v for k, v in vals.items() if k.endswith("_date") or self[k] != v})
+        vals = {k: v for k, v in vals.items() if k.endswith("_date") or self[k] != v}
         if changes.next_state and changes.next_state != state and not summary.get("hold_sync_state"):
-            self.sudo().sync_state = changes.next_state
+            vals["sync_state"] = changes.next_state
+        self._write_sync_outcome(vals)
         return summary
+
+    def _write_sync_outcome(self, vals):
+        """The sync's result on the account, in one UPDATE (the sync state is the administrators' field)."""
+        vals = dict(vals)
+        private = {name: vals.pop(name) for name in ("sync_state",) if name in vals}
+        if vals:
+            self.write(vals)
+        if private:
+            self.sudo().write(private)
 
     def _apply_changes(self, changes, window):
         """Reconcile ``changes`` with this account's bindings and write the result in batches."""
@@ -643,6 +654,12 @@ class CalendarSyncAccount(models.Model):
         Binding = self.env["calendar.sync.binding"].sudo()
         if not changes.events and not changes.deleted_ids and not changes.full and not changes.complete_series:
             return {}
+        # a failure part-way (a colleague's sync bound the same meetings meanwhile) leaves nothing half-written
+        with self.env.cr.savepoint():
+            return self._apply_changes_now(changes, window)
+
+    def _apply_changes_now(self, changes, window):
+        Binding = self.env["calendar.sync.binding"].sudo()
         self._link_pending_creates(changes)
         bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
         # meetings new to this account may be created or linked: one transaction at a time per UID

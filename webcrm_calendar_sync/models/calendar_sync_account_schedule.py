@@ -10,6 +10,7 @@ An account that fails backs off exponentially (``next_sync_date``), so a dead se
 costs its timeout once per back-off period and never delays the others.
 """
 
+import json
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, create_index
 
 from .calendar_sync_binding import SYNCABLE_STATES
 
@@ -41,6 +42,13 @@ DEFAULT_REQUEST_TIMEOUT = 20  # seconds
 RUN_GAP = 5
 _RUNS = {}  # (thread id, database) -> (time the run started, time its last call ended)
 _INTERVALS = {}  # database -> (time.time() until which it holds, the scheduled action's interval in seconds)
+# what the current call of _cron_sync took once for all its accounts (settings), and with
+# each account's lock (its credentials): see _cron_sync and _cron_lock_next_due
+_PASS = threading.local()
+# the sync's own bookkeeping columns: no tracking and no business logic in the ORM's write,
+# so the scheduled pass writes them with one plain UPDATE (see _write_plain)
+PLAIN_BOOKKEEPING = frozenset({"last_sync_date", "last_full_sync_date", "next_sync_date", "sync_failures", "sync_state"})
+DUE_ORDER = "COALESCE(a.next_sync_date, '-infinity'::timestamp)"  # never synced first, then the longest waiting
 
 
 class CalendarSyncAccount(models.Model):
@@ -75,6 +83,18 @@ class CalendarSyncAccount(models.Model):
         search="_search_is_lagging",
         help="Subscribed, and not mirrored for more than three intervals of the scheduled action.",
     )
+
+    def init(self):
+        super().init()
+        # the next due account is found at the head of this index (no scan and sort of all
+        # accounts per account taken): the condition and the order of _cron_lock_next_due
+        create_index(
+            self.env.cr,
+            "calendar_sync_account_due_index",
+            self._table,
+            [DUE_ORDER.replace("a.", ""), "id"],
+            where="active AND needs_reauth IS NOT TRUE AND state IN ('subscribed', 'synced', 'error')",
+        )
 
     # ------------------------------------------------------------------
     # health
@@ -162,23 +182,29 @@ class CalendarSyncAccount(models.Model):
         limit = limit or int(self._param("cron_batch_size", DEFAULT_BATCH_SIZE) or DEFAULT_BATCH_SIZE)
         reserve = self._request_timeout()  # the most one account may take (its requests' timeout)
         done, seen = 0, set()
-        while done < limit and deadline - monotonic() > reserve:
-            row = self._cron_lock_next_due()
-            if not row:
-                break
-            account_id = row[0]
-            if account_id in seen:  # its next date did not move: never loop on it
-                _logger.warning("Calendar account %s came back in the same run; stopping this run.", account_id)
-                break
-            seen.add(account_id)
-            # a record of its own: reading it never prefetches the other accounts' data
-            self.browse(account_id)._cron_sync_one()
-            done += 1
-            if testing:
-                self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
-            else:
-                # the account, its bookkeeping and its lock end here
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+        # settings are read once per call; each account's row and credentials come with its lock
+        _PASS.memo = {"db": self.env.cr.dbname, "params": {}, "credentials": {}, "locked": None}
+        try:
+            while done < limit and deadline - monotonic() > reserve:
+                row = self._cron_lock_next_due()
+                if not row:
+                    break
+                account_id = row[0]
+                if account_id in seen:  # its next date did not move: never loop on it
+                    _logger.warning("Calendar account %s came back in the same run; stopping this run.", account_id)
+                    break
+                seen.add(account_id)
+                # a record of its own: reading it never prefetches the other accounts' data
+                self.browse(account_id)._cron_sync_one()
+                done += 1
+                _PASS.memo.update(locked=None, credentials={})
+                if testing:
+                    self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
+                else:
+                    # the account, its bookkeeping and its lock end here
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+        finally:
+            _PASS.memo = None
         _RUNS[self._cron_run_key()] = (self._cron_run_started(), time.time())
         remaining = self._cron_count_due()
         if remaining and not done:
@@ -199,6 +225,9 @@ class CalendarSyncAccount(models.Model):
             # a bug must not stop the other accounts; it is logged with its traceback
             _logger.exception("Calendar account %s failed to sync", self.id)
             if not getattr(threading.current_thread(), "testing", False):
+                memo = self._cron_pass()
+                if memo is not None:
+                    memo["locked"] = None  # the rollback releases the lock taken with the account
                 self.env.cr.rollback()  # this account's transaction only
                 if not self._try_lock():  # another worker took it meanwhile: its result stands
                     return
@@ -211,27 +240,35 @@ class CalendarSyncAccount(models.Model):
         # what the ORM still holds in memory goes to the database first (nothing, after a commit)
         self.flush_model(["active", "state", "needs_reauth", "next_sync_date"])
         return SQL(
-            """a.active AND a.state IN %s AND a.needs_reauth IS NOT TRUE
-               AND (a.next_sync_date IS NULL OR a.next_sync_date <= %s)""",
+            """a.active AND a.state IN %s AND a.needs_reauth IS NOT TRUE AND %s <= %s""",
             SYNCABLE_STATES,
+            SQL(DUE_ORDER),
             fields.Datetime.now(),
         )
 
     def _cron_lock_next_due(self):
         """(id,) of the longest-waiting due account nobody holds, now locked; or None.
 
-        Called at the start of a transaction. When another worker synced and committed an
-        account after this transaction's snapshot, PostgreSQL refuses to lock it
-        (serialisation failure): start a new transaction, which sees it done, and look again.
+        The same query reads the account's row into the cache and its credentials (kept for
+        this account's sync): one statement per account instead of a lock, a read and a
+        credentials read. Called at the start of a transaction. When another worker synced
+        and committed an account after this transaction's snapshot, PostgreSQL refuses to
+        lock it (serialisation failure): start a new transaction, which sees it done, and
+        look again.
         """
+        columns = self._cron_row_fields()
+        self.env["calendar.sync.credential"].flush_model(["account_id", "token_data", "password"])
         query = SQL(
-            """SELECT a.id
+            """SELECT a.id, c.token_data, c.password, %s
                  FROM calendar_sync_account a
+            LEFT JOIN calendar_sync_credential c ON c.account_id = a.id
                 WHERE %s
-             ORDER BY a.next_sync_date NULLS FIRST, a.id
+             ORDER BY %s, a.id
                 LIMIT 1
                   FOR NO KEY UPDATE OF a SKIP LOCKED""",
+            SQL(", ").join(SQL.identifier("a", field.name) for field in columns),
             self._cron_due_sql(),
+            SQL(DUE_ORDER),
         )
         for _attempt in range(5):
             try:
@@ -241,8 +278,65 @@ class CalendarSyncAccount(models.Model):
                     raise
                 self.env.cr.rollback()  # nothing of ours is lost: this transaction only read so far
                 continue
-            return self.env.cr.fetchone()
+            row = self.env.cr.fetchone()
+            if not row:
+                return None
+            account = self.browse(row[0])
+            for field, value in zip(columns, row[3:], strict=True):
+                # as the ORM's own read does: what the cache holds (a pending write) stays
+                self.env.cache.insert_missing(account, field, [value])
+            memo = self._cron_pass()
+            if memo is not None:
+                memo["locked"] = account.id
+                memo["credentials"][account.id] = (row[1], row[2])
+            return row[:1]
         return None
+
+    def _cron_row_fields(self):
+        """The account's plain columns, read with its lock."""
+        cls = type(self)
+        if "_cron_row_columns" not in cls.__dict__:
+            cls._cron_row_columns = tuple(
+                field
+                for name, field in self._fields.items()
+                if field.store
+                and field.column_type
+                and name != "id"
+                and not field.translate
+                and not field.company_dependent
+                and field.type != "binary"
+            )
+        return cls._cron_row_columns
+
+    @api.model
+    def _cron_pass(self):
+        """What the current call of _cron_sync in this thread took once (None outside of one)."""
+        memo = getattr(_PASS, "memo", None)
+        return memo if memo is not None and memo["db"] == self.env.cr.dbname else None
+
+    @api.model
+    def _param(self, key, default=None):
+        memo = self._cron_pass()
+        if memo is None:
+            return super()._param(key, default)
+        # read once per call of the scheduled action, not once per account
+        if (key, default) not in memo["params"]:
+            memo["params"][key, default] = super()._param(key, default)
+        return memo["params"][key, default]
+
+    def _get_credentials(self):
+        memo = self._cron_pass()
+        if memo is None or self.id not in memo["credentials"]:
+            return super()._get_credentials()
+        # read with the account's lock, in this transaction; used once (a refresh writes new ones)
+        token_data, password = memo["credentials"].pop(self.id)
+        return (json.loads(token_data) if token_data else None), password or False
+
+    def _try_lock(self):
+        memo = self._cron_pass()
+        if memo is not None and memo["locked"] == self.id:
+            return True  # locked by this transaction's _cron_lock_next_due
+        return super()._try_lock()
 
     def _cron_count_due(self):
         self.env.cr.execute(SQL("SELECT count(*) FROM calendar_sync_account a WHERE %s", self._cron_due_sql()))
@@ -324,11 +418,38 @@ class CalendarSyncAccount(models.Model):
         self._schedule_retry()
         return result
 
-    def _sync_with(self, provider, full=False):
-        summary = super()._sync_with(provider, full=full)
+    def _write_sync_outcome(self, vals):
         # synced: the next regular sync comes an interval later (written with the sync's own UPDATE)
-        vals = {"next_sync_date": self._next_regular_sync_date()}
+        vals = dict(vals, next_sync_date=self._next_regular_sync_date())
         if self.sync_failures:
             vals["sync_failures"] = 0
-        self.write(vals)
-        return summary
+        if self.env.su and vals.keys() <= PLAIN_BOOKKEEPING:
+            self._write_plain(vals)
+        else:
+            super()._write_sync_outcome(vals)
+
+    def _write_plain(self, vals):
+        """Write bookkeeping columns (PLAIN_BOOKKEEPING) with one UPDATE, the cache kept in step.
+
+        What the ORM's write adds costs more than the write itself here (a clock read for
+        ``write_date``, mail tracking, access checks): none of it applies to these columns.
+        """
+        self.ensure_one()
+        names = sorted(vals)
+        assert set(names) <= PLAIN_BOOKKEEPING, names
+        self.flush_recordset(names)  # a pending write of these columns would come after ours
+        fields_ = [self._fields[name] for name in names]
+        values = [field.convert_to_cache(vals[field.name], self) for field in fields_]
+        self.env.cr.execute(
+            SQL(
+                "UPDATE calendar_sync_account SET %s, write_uid = %s, write_date = (now() AT TIME ZONE 'UTC') "
+                "WHERE id = %s",
+                SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in zip(names, values)),
+                self.env.uid,
+                self.id,
+            )
+        )
+        for field, value in zip(fields_, values, strict=True):
+            self.env.cache.update(self, field, [value])
+        self.invalidate_recordset(["write_uid", "write_date"], flush=False)
+        self.modified(names)
