@@ -651,7 +651,6 @@ class CalendarSyncAccount(models.Model):
     def _apply_changes(self, changes, window):
         """Reconcile ``changes`` with this account's bindings and write the result in batches."""
         self.ensure_one()
-        Binding = self.env["calendar.sync.binding"].sudo()
         if not changes.events and not changes.deleted_ids and not changes.full and not changes.complete_series:
             return {}
         # a failure part-way (a colleague's sync bound the same meetings meanwhile) leaves nothing half-written

@@ -47,7 +47,9 @@ _INTERVALS = {}  # database -> (time.time() until which it holds, the scheduled 
 _PASS = threading.local()
 # the sync's own bookkeeping columns: no tracking and no business logic in the ORM's write,
 # so the scheduled pass writes them with one plain UPDATE (see _write_plain)
-PLAIN_BOOKKEEPING = frozenset({"last_sync_date", "last_full_sync_date", "next_sync_date", "sync_failures", "sync_state"})
+PLAIN_BOOKKEEPING = frozenset(
+    {"last_sync_date", "last_full_sync_date", "next_sync_date", "sync_failures", "sync_state"}
+)
 DUE_ORDER = "COALESCE(a.next_sync_date, '-infinity'::timestamp)"  # never synced first, then the longest waiting
 
 
@@ -85,7 +87,7 @@ class CalendarSyncAccount(models.Model):
     )
 
     def init(self):
-        super().init()
+        result = super().init()
         # the next due account is found at the head of this index (no scan and sort of all
         # accounts per account taken): the condition and the order of _cron_lock_next_due
         create_index(
@@ -95,6 +97,7 @@ class CalendarSyncAccount(models.Model):
             [DUE_ORDER.replace("a.", ""), "id"],
             where="active AND needs_reauth IS NOT TRUE AND state IN ('subscribed', 'synced', 'error')",
         )
+        return result
 
     # ------------------------------------------------------------------
     # health
@@ -424,9 +427,8 @@ class CalendarSyncAccount(models.Model):
         if self.sync_failures:
             vals["sync_failures"] = 0
         if self.env.su and vals.keys() <= PLAIN_BOOKKEEPING:
-            self._write_plain(vals)
-        else:
-            super()._write_sync_outcome(vals)
+            return self._write_plain(vals)
+        return super()._write_sync_outcome(vals)
 
     def _write_plain(self, vals):
         """Write bookkeeping columns (PLAIN_BOOKKEEPING) with one UPDATE, the cache kept in step.
@@ -444,7 +446,9 @@ class CalendarSyncAccount(models.Model):
             SQL(
                 "UPDATE calendar_sync_account SET %s, write_uid = %s, write_date = (now() AT TIME ZONE 'UTC') "
                 "WHERE id = %s",
-                SQL(", ").join(SQL("%s = %s", SQL.identifier(name), value) for name, value in zip(names, values)),
+                SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(name), value) for name, value in zip(names, values, strict=True)
+                ),
                 self.env.uid,
                 self.id,
             )

@@ -297,6 +297,32 @@ class TestGoogle(CalendarSyncCase):
         self.assertEqual(bob_acc.state, "synced")
         self.assertTrue(self.env["calendar.event"].search([("name", "=", "Bob only")]))
 
+    def test_scheduled_pass_costs_one_request_and_two_statements_per_unchanged_account(self):
+        Account = self.env["calendar.sync.account"]
+        accounts = []
+        for user in (self.alice, self.bob, self.carol):
+            self.server.add_user(user.email)
+            self.server.add_event(user.email, gbody(f"Meeting of {user.name}", NOW + dt.timedelta(days=1)))
+            accounts.append(self.subscribe(user))
+        self.assertEqual(Account._cron_sync(), 3)  # the first syncs
+        self.assertEqual({a.state for a in accounts}, {"synced"})
+
+        def unchanged_pass(some):
+            Account.browse([a.id for a in some]).write({"next_sync_date": False})
+            self.env.flush_all()
+            queries, requests = self.env.cr.sql_log_count, self.server.requests
+            self.assertEqual(Account._cron_sync(), len(some))
+            return self.env.cr.sql_log_count - queries, self.server.requests - requests
+
+        sql_one, http_one = unchanged_pass(accounts[:1])
+        sql_three, http_three = unchanged_pass(accounts)
+        self.assertEqual((http_one, http_three), (1, 3))
+        # each account more: one statement locks it and reads its row and credentials, one
+        # UPDATE writes its bookkeeping (the pass's own statements are paid once per call)
+        self.assertEqual(sql_three - sql_one, 2 * 2)
+        self.assertTrue(all(a.next_sync_date and a.last_sync_date for a in accounts))
+        self.assertEqual({a.state for a in accounts}, {"synced"})
+
     def test_rate_limit_is_retried_during_sync(self):
         account = self.subscribe(self.alice)
         self.server.add_event("alice@example.com", gbody("Busy day", NOW + dt.timedelta(days=1)))
