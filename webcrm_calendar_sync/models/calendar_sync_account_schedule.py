@@ -95,7 +95,8 @@ class CalendarSyncAccount(models.Model):
             "calendar_sync_account_due_index",
             self._table,
             [DUE_ORDER.replace("a.", ""), "id"],
-            where="active AND needs_reauth IS NOT TRUE AND state IN ('subscribed', 'synced', 'error')",
+            where="active AND needs_reauth IS NOT TRUE AND state IN (%s)"
+            % ", ".join(f"'{s}'" for s in SYNCABLE_STATES),
         )
         return result
 
