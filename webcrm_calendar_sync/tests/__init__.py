@@ -16,6 +16,7 @@ from . import (
     test_outbox,
     test_provider_input,
     test_reports_settings,
+    test_schedule,
     test_security,
     test_settings_partner,
     test_sync_apply,

@@ -207,6 +207,28 @@ class TestCalendarUi(CalendarUiCase):
                 CALENDAR_URL, "webcrm_calendar_sync_colleagues_tour", login="alice", screenshot="calendar_colleagues"
             )
 
+    def test_colleague_filter_and_schedule_view(self):
+        mine = self.make_account(self.alice)
+        mine.last_sync_date = fields.Datetime.now()
+        bobs = self.make_account(self.bob)
+        calendar = self.calendars[bobs.id]
+        bob = [self.attendee("bob@example.com", "accepted", "Bob")]
+        calendar.put(self.remote("Bob's demo", start=self.today_10.replace(hour=9), attendees=bob, privacy="public"))
+        calendar.put(self.remote("Salary talk", start=self.today_10.replace(hour=14), attendees=bob, privacy="private"))
+        with self.memory_providers():
+            bobs._sync()
+            self.assertEqual(bobs.state, "synced")
+            # then a meeting only in Bob's external calendar: never synced into Odoo
+            calendar.put(self.remote("Dentist", start=self.today_10.replace(hour=11), hours=2))
+            self.start_tour(
+                CALENDAR_URL, "webcrm_calendar_sync_schedule_tour", login="alice", screenshot="schedule_view"
+            )
+        self.assertFalse(self.env["calendar.event"].search([("name", "=", "Dentist")]), "never copied into Odoo")
+        chosen = self.env["calendar.filters"].search(
+            [("user_id", "=", self.alice.id), ("partner_id", "=", self.bob.partner_id.id)]
+        )
+        self.assertTrue(chosen.partner_checked, "chosen again in the schedule: chosen in the calendar too")
+
     def test_booking_shows_busy_times_and_a_free_slot_sets_the_time(self):
         bobs = self.make_account(self.bob)
         bobs.last_sync_date = fields.Datetime.now()
