@@ -57,6 +57,7 @@ TOKEN_URI = DEFAULT_ENDPOINTS["google"]["token_uri"]
 API_ENDPOINT = DEFAULT_ENDPOINTS["google"]["api_endpoint"]
 SCOPES = ("https://www.googleapis.com/auth/calendar",)
 PAGE_SIZE = 2500  # the most events.list gives per page (Google's default is 250)
+WATCH_TTL = 7 * 24 * 3600  # seconds a watch channel is asked to live (Google may give less)
 
 
 # ---------------------------------------------------------------------------
@@ -509,6 +510,33 @@ class GoogleProvider(CalendarProvider):
 
     def check_connection(self):
         self.primary_calendar_email()
+
+    # -- push notifications (watch channels) ---------------------------
+    def watch(self, channel_id: str, address: str, token: str, ttl: int = WATCH_TTL) -> dict:
+        """Open a watch channel on the calendar's events (``events.watch``).
+
+        Google then POSTs an empty message to ``address`` whenever an event changes, with
+        ``X-Goog-Channel-ID`` = ``channel_id`` and ``X-Goog-Channel-Token`` = ``token``.
+        A channel cannot be renewed: open a new one before it expires, then stop the old.
+        Returns ``{"channel_id", "resource_id", "expiration"}`` (aware UTC datetime).
+        """
+        body = {"id": channel_id, "type": "web_hook", "address": address, "token": token, "params": {"ttl": str(ttl)}}
+        data = self._execute(self.service.events().watch(calendarId=self.calendar_id, body=body))
+        expiration = data.get("expiration")
+        return {
+            "channel_id": data.get("id") or channel_id,
+            "resource_id": data.get("resourceId") or "",
+            "expiration": (
+                dt.datetime.fromtimestamp(int(expiration) / 1000, UTC)
+                if expiration
+                else dt.datetime.now(UTC) + dt.timedelta(seconds=ttl)
+            ),
+        }
+
+    def stop_watch(self, channel_id: str, resource_id: str) -> None:
+        """Close a watch channel (``channels.stop``); one Google no longer knows counts as closed."""
+        request = self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id})
+        delete_ignoring_missing(lambda: self._execute(request))
 
 
 def _typed(exc: gerrors.HttpError) -> errors.SyncError:

@@ -552,6 +552,49 @@ class MicrosoftProvider(CalendarProvider):
     def check_connection(self):
         self._request("GET", "/me")
 
+    # -- push notifications (change subscriptions) ---------------------
+    def subscribe_changes(self, address: str, client_state: str, expiration: dt.datetime) -> dict:
+        """Subscribe to changes of the user's events (``POST /subscriptions``).
+
+        Before answering, Graph checks ``address`` by POSTing ``?validationToken=...`` to it,
+        which must be echoed at once as text/plain. Graph then POSTs a JSON list of
+        notifications, each with the subscription's id and ``clientState``.
+        Returns ``{"subscription_id", "expiration"}`` (aware UTC datetime).
+        """
+        body = {
+            "changeType": "created,updated,deleted",
+            "notificationUrl": address,
+            "resource": "me/events",
+            "expirationDateTime": _graph_instant(expiration),
+            "clientState": client_state,
+            "latestSupportedTlsVersion": "v1_2",
+        }
+        return _subscription(self._request("POST", "/subscriptions", json_body=body), expiration)
+
+    def renew_subscription(self, subscription_id: str, expiration: dt.datetime) -> dict:
+        """Move a subscription's end (``PATCH /subscriptions/{id}``); NotFound once Graph dropped it."""
+        path = f"/subscriptions/{urllib.parse.quote(subscription_id)}"
+        data = self._request("PATCH", path, json_body={"expirationDateTime": _graph_instant(expiration)})
+        return _subscription(data, expiration)
+
+    def delete_subscription(self, subscription_id: str) -> None:
+        """End a subscription (``DELETE /subscriptions/{id}``); one Graph no longer knows counts as ended."""
+        path = f"/subscriptions/{urllib.parse.quote(subscription_id)}"
+        delete_ignoring_missing(lambda: self._request("DELETE", path, expect_json=False))
+
+
+def _graph_instant(value: dt.datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+def _subscription(data: dict, asked: dt.datetime) -> dict:
+    try:
+        # e.g. 2026-11-28T18:23:45.9356913Z: whole seconds are precise enough
+        expiration = dt.datetime.strptime(data["expirationDateTime"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        expiration = asked
+    return {"subscription_id": data.get("id") or "", "expiration": expiration.astimezone(UTC)}
+
 
 def _typed(response) -> errors.SyncError:
     status = response.status_code

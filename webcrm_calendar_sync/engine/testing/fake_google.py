@@ -27,17 +27,21 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
+import time
 import urllib.parse
 
 from . import recurrence, wire_time
 from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
+from .push import Notifier
 
 UTC = dt.timezone.utc
 CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+MAX_CHANNEL_TTL = 7 * 24 * 3600  # seconds; the fake's cap on a watch channel's life
 
 
 _now = wire_time.now
@@ -80,6 +84,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         self.invitations = []  # dicts: calendar, event_id, emails, method
         self.log = []  # (method, path, query dict)
         self._pages = {}
+        self._init_push()
 
     def error_reply(self, exc):
         if exc.reason in ("invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"):
@@ -131,7 +136,9 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         """Insert ``body`` (Google JSON) into ``email``'s calendar as the API would."""
         self.add_user(email)
         with self.lock:
-            return copy.deepcopy(self._insert(email.lower(), copy.deepcopy(body), send_updates))
+            event = copy.deepcopy(self._insert(email.lower(), copy.deepcopy(body), send_updates))
+        self.push_changes()
+        return event
 
     def _event_boxes(self):
         return self.calendars
@@ -316,6 +323,8 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             if parts[:2] != ["calendar", "v3"]:
                 raise ApiError(404, "notFound", "Not Found")
             parts = parts[2:]
+            if parts == ["channels", "stop"] or parts[2:] == ["events", "watch"]:
+                return self._push_request(email, method, parts, body)
             if parts == ["freeBusy"] and method == "POST":
                 return 200, self._freebusy(json.loads(body or b"{}"))
             if parts[:3] == ["users", "me", "calendarList"] and len(parts) == 4:
@@ -621,3 +630,103 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             "timeMax": _iso(time_max),
             "calendars": calendars,
         }
+
+    # -- push notifications: watch channels ----------------------------------
+    # Modelled on Google's "Push notifications" guide for the Calendar API: events.watch
+    # opens a channel (id chosen by the client, unique; type web_hook; an https address;
+    # an optional token echoed in every message; params.ttl in seconds), answered with
+    # the channel's resourceId and expiration (ms since the epoch). Google then POSTs an
+    # empty message to the address: first "sync", then "exists" after each change, with
+    # X-Goog-Channel-ID, X-Goog-Channel-Token, X-Goog-Channel-Expiration,
+    # X-Goog-Resource-ID, X-Goog-Resource-URI, X-Goog-Resource-State and
+    # X-Goog-Message-Number (1, 2, 3 ... per channel). channels.stop ends a channel.
+    def _init_push(self):
+        self.channels = {}  # channel id -> {email, address, token, resource_id, expiration, number, mark}
+        self.notifier = Notifier()
+        self.push_allow_http = False  # Google only calls https addresses; tests may serve plain http
+        self.max_channel_ttl = MAX_CHANNEL_TTL
+
+    def after_request(self, method, path):
+        if method != "GET":
+            self.push_changes()
+
+    def _push_request(self, email, method, parts, body):
+        if method != "POST":
+            raise ApiError(405, "methodNotAllowed", "Method not allowed")
+        data = json.loads(body or b"{}")
+        if parts == ["channels", "stop"]:
+            channel = self.channels.get(data.get("id") or "")
+            if not channel or channel["resource_id"] != data.get("resourceId") or channel["email"] != email:
+                raise ApiError(404, "notFound", f"Channel '{data.get('id')}' not found for project")
+            del self.channels[data["id"]]
+            return 204, None
+        cal_id = email if parts[1] == "primary" else parts[1].lower()
+        if cal_id != email:
+            raise ApiError(403, "forbidden", "Forbidden")
+        channel_id, address = data.get("id") or "", data.get("address") or ""
+        if data.get("type") not in ("web_hook", "webhook") or not channel_id:
+            raise ApiError(400, "required", "Required channel id and type web_hook.")
+        scheme = urllib.parse.urlsplit(address).scheme
+        if scheme != "https" and not (scheme == "http" and self.push_allow_http):
+            raise ApiError(400, "push.webhookUrlNotHttps", "WebHook callback must be HTTPS: " + address)
+        if channel_id in self.channels:
+            raise ApiError(400, "channelIdNotUnique", f"Channel id {channel_id} not unique")
+        ttl = min(int((data.get("params") or {}).get("ttl") or 604800), self.max_channel_ttl)
+        expiration = int((time.time() + ttl) * 1000)
+        if data.get("expiration"):
+            expiration = min(expiration, int(data["expiration"]))
+        resource_id = hashlib.sha1(f"events|{email}".encode()).hexdigest()[:27]
+        resource_uri = f"{self.api_endpoint}calendars/{urllib.parse.quote(parts[1])}/events?alt=json"
+        cal = self.calendars[email]
+        self.channels[channel_id] = {
+            "email": email,
+            "address": address,
+            "token": data.get("token"),
+            "resource_id": resource_id,
+            "resource_uri": resource_uri,
+            "expiration": expiration,
+            "number": 0,
+            "mark": max((e["_seq"] for e in cal.values()), default=0),
+        }
+        self._notify(channel_id, "sync")
+        answer = {
+            "kind": "api#channel",
+            "id": channel_id,
+            "resourceId": resource_id,
+            "resourceUri": resource_uri,
+            "expiration": str(expiration),
+        }
+        if data.get("token"):
+            answer["token"] = data["token"]
+        return 200, answer
+
+    def push_changes(self):
+        """Send an "exists" message on every live channel whose calendar changed since its last one."""
+        with self.lock:
+            now = time.time() * 1000
+            for channel_id, channel in list(self.channels.items()):
+                if channel["expiration"] <= now:
+                    del self.channels[channel_id]  # Google stops an expired channel
+                    continue
+                cal = self.calendars.get(channel["email"], {})
+                top = max((e["_seq"] for e in cal.values()), default=0)
+                if top > channel["mark"]:
+                    channel["mark"] = top
+                    self._notify(channel_id, "exists")
+
+    def _notify(self, channel_id, state):
+        channel = self.channels[channel_id]
+        channel["number"] += 1
+        headers = {
+            "X-Goog-Channel-ID": channel_id,
+            "X-Goog-Channel-Expiration": time.strftime(
+                "%a, %d %b %Y %H:%M:%S GMT", time.gmtime(channel["expiration"] / 1000)
+            ),
+            "X-Goog-Resource-ID": channel["resource_id"],
+            "X-Goog-Resource-URI": channel["resource_uri"],
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(channel["number"]),
+        }
+        if channel["token"]:
+            headers["X-Goog-Channel-Token"] = channel["token"]
+        self.notifier.send(channel["address"], headers)

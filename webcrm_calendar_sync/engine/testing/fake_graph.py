@@ -36,12 +36,15 @@ import json
 import secrets
 import time
 import urllib.parse
+import uuid
 
 from . import recurrence, wire_time
 from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
+from .push import Notifier
 
 UTC = dt.timezone.utc
+MAX_SUBSCRIPTION_MINUTES = 10080  # Graph's limit for Outlook events ("under 7 days")
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -93,6 +96,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         self.invitations = []
         self.log = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
+        self._init_push()
 
     def error_reply(self, exc):
         if exc.oauth:
@@ -129,7 +133,9 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
     def add_event(self, email, body):
         self.add_user(email)
         with self.lock:
-            return copy.deepcopy(self._create(email.lower(), copy.deepcopy(body)))
+            event = copy.deepcopy(self._create(email.lower(), copy.deepcopy(body)))
+        self.push_changes()
+        return event
 
     def _event_boxes(self):
         return self.mailboxes
@@ -328,6 +334,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             if parts[:1] != ["v1.0"]:
                 raise GraphError(404, "UnknownError", "not found")
             parts = parts[1:]
+            if parts[:1] == ["subscriptions"]:
+                return self._subscription_request(email, method, parts[1:], body)
             if parts[:1] == ["me"]:
                 parts = parts[1:]
             elif parts[:1] == ["users"] and len(parts) > 1:
@@ -618,3 +626,165 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             items.sort(key=lambda i: i["start"]["dateTime"])
             answer.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items})
         return {"value": answer}
+
+    # -- push notifications: change subscriptions -----------------------------
+    # Modelled on Graph's "Change notifications" documentation: POST /subscriptions with
+    # changeType, notificationUrl (https), resource (me/events), expirationDateTime (at
+    # most 10,080 minutes ahead for Outlook events) and clientState (up to 128
+    # characters). Before answering 201, Graph POSTs notificationUrl?validationToken=...
+    # (text/plain) and requires a 200 echoing the token as text/plain within 10 seconds.
+    # Notifications are POSTs of {"value": [{subscriptionId, subscriptionExpirationDateTime,
+    # changeType, resource, resourceData, clientState, tenantId}]}, to be answered 2xx.
+    # PATCH /subscriptions/{id} moves expirationDateTime; DELETE ends it; an expired
+    # subscription is gone (404).
+    def _init_push(self):
+        self.subscriptions = {}  # id -> {email, url, client_state, change_types, expiration, mark, known}
+        self.notifier = Notifier()
+        self.push_allow_http = False  # Graph only calls https addresses; tests may serve plain http
+        self.tenant_id = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+    def after_request(self, method, path):
+        if method != "GET":
+            self.push_changes()
+
+    @staticmethod
+    def _graph_instant(text):
+        try:
+            value = parse_graph_time({"dateTime": text})
+        except (KeyError, TypeError, ValueError):
+            raise GraphError(400, "InvalidRequest", "expirationDateTime is not a valid date.") from None
+        return value
+
+    def _subscription_answer(self, sub_id):
+        sub = self.subscriptions[sub_id]
+        return {
+            "@odata.context": f"{self.graph_endpoint}/$metadata#subscriptions/$entity",
+            "id": sub_id,
+            "resource": sub["resource"],
+            "applicationId": hashlib.md5(self.client_id.encode()).hexdigest(),
+            "changeType": ",".join(sub["change_types"]),
+            "clientState": sub["client_state"],
+            "notificationUrl": sub["url"],
+            "expirationDateTime": sub["expiration"].strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
+            "creatorId": hashlib.md5(sub["email"].encode()).hexdigest(),
+            "latestSupportedTlsVersion": "v1_2",
+        }
+
+    def _check_expiration(self, text):
+        expiration = self._graph_instant(text)
+        now = _now()
+        if expiration <= now:
+            raise GraphError(400, "InvalidRequest", "Subscription expiration must be in the future.")
+        if expiration > now + dt.timedelta(minutes=MAX_SUBSCRIPTION_MINUTES):
+            raise GraphError(
+                400,
+                "ExtensionError",
+                f"Subscription expiration can only be {MAX_SUBSCRIPTION_MINUTES} minutes in the future.",
+            )
+        return expiration
+
+    def _subscription_request(self, email, method, parts, body):
+        self._drop_expired_subscriptions()
+        data = json.loads(body or b"{}") if body else {}
+        if not parts and method == "POST":
+            url = data.get("notificationUrl") or ""
+            scheme = urllib.parse.urlsplit(url).scheme
+            if scheme != "https" and not (scheme == "http" and self.push_allow_http):
+                raise GraphError(400, "InvalidRequest", "The Notification Url must be a valid https url.")
+            resource = (data.get("resource") or "").strip("/")
+            if resource.lower() not in ("me/events", f"users/{email}/events"):
+                raise GraphError(400, "InvalidRequest", f"Resource '{resource}' is not supported.")
+            change_types = [c.strip() for c in (data.get("changeType") or "").split(",") if c.strip()]
+            if not change_types or set(change_types) - {"created", "updated", "deleted"}:
+                raise GraphError(400, "InvalidRequest", "changeType is not valid.")
+            if len(data.get("clientState") or "") > 128:
+                raise GraphError(400, "InvalidRequest", "clientState is longer than 128 characters.")
+            expiration = self._check_expiration(data.get("expirationDateTime"))
+            if not self.notifier.validate(url):
+                raise GraphError(
+                    400,
+                    "ValidationError",
+                    "Subscription validation request failed. Notification endpoint must respond with 200 OK "
+                    "to validation request.",
+                )
+            sub_id = str(uuid.uuid4())
+            mailbox = self.mailboxes[email]
+            self.subscriptions[sub_id] = {
+                "email": email,
+                "url": url,
+                "resource": resource,
+                "client_state": data.get("clientState"),
+                "change_types": change_types,
+                "expiration": expiration,
+                "mark": max((e["_seq"] for e in mailbox.values()), default=0),
+                "known": set(mailbox),
+            }
+            return 201, self._subscription_answer(sub_id)
+        if len(parts) != 1:
+            raise GraphError(404, "UnknownError", "not found")
+        sub = self.subscriptions.get(parts[0])
+        if sub is None or sub["email"] != email:
+            raise GraphError(404, "ResourceNotFound", f"The object '{parts[0]}' doesn't exist.")
+        if method == "GET":
+            return 200, self._subscription_answer(parts[0])
+        if method == "PATCH":
+            sub["expiration"] = self._check_expiration(data.get("expirationDateTime"))
+            return 200, self._subscription_answer(parts[0])
+        if method == "DELETE":
+            del self.subscriptions[parts[0]]
+            return 204, None
+        raise GraphError(405, "MethodNotAllowed", "Method not allowed")
+
+    def _drop_expired_subscriptions(self):
+        now = _now()
+        for sub_id, sub in list(self.subscriptions.items()):
+            if sub["expiration"] <= now:
+                del self.subscriptions[sub_id]
+
+    def push_changes(self):
+        """POST a notification for every event changed since the last one, per live subscription."""
+        with self.lock:
+            self._drop_expired_subscriptions()
+            for sub_id, sub in self.subscriptions.items():
+                mailbox = self.mailboxes.get(sub["email"], {})
+                changed = sorted((e for e in mailbox.values() if e["_seq"] > sub["mark"]), key=lambda e: e["_seq"])
+                if not changed:
+                    continue
+                sub["mark"] = changed[-1]["_seq"]
+                user_id = hashlib.md5(sub["email"].encode()).hexdigest()
+                value = []
+                for event in changed:
+                    if event.get("_deleted"):
+                        change = "deleted"
+                    elif event["id"] in sub["known"]:
+                        change = "updated"
+                    else:
+                        change = "created"
+                    sub["known"].add(event["id"])
+                    if change not in sub["change_types"]:
+                        continue
+                    resource = f"Users/{user_id}/Events/{event['id']}"
+                    value.append(
+                        {
+                            "subscriptionId": sub_id,
+                            "subscriptionExpirationDateTime": sub["expiration"].strftime(
+                                "%Y-%m-%dT%H:%M:%S.0000000+00:00"
+                            ),
+                            "changeType": change,
+                            "resource": resource,
+                            "resourceData": {
+                                "@odata.type": "#Microsoft.Graph.Event",
+                                "@odata.id": resource,
+                                "@odata.etag": event.get("@odata.etag"),
+                                "id": event["id"],
+                            },
+                            "clientState": sub["client_state"],
+                            "tenantId": self.tenant_id,
+                        }
+                    )
+                if value:
+                    self.notifier.send(
+                        sub["url"],
+                        {"Content-Type": "application/json; charset=utf-8"},
+                        json.dumps({"value": value}).encode(),
+                    )

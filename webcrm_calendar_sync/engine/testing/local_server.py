@@ -201,6 +201,9 @@ class LocalServer(FaultInjector):
         self.lock = threading.RLock()
         self.seq = itertools.count(1)
 
+    def after_request(self, method, path):
+        """Called once a request was handled (e.g. to send push notifications of its changes)."""
+
     def handle(self, method, path, query, headers, body):  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -333,6 +336,7 @@ class _JsonHandler(BaseHTTPRequestHandler):
             status, payload, headers = reply if len(reply) == 3 else (*reply, {})
         except self.fake.error_class as exc:
             status, payload, headers = self.fake.error_reply(exc)
+        self.fake.after_request(self.command, parsed.path)
         if kind == "lose":
             self.close_connection = True
             return
