@@ -15,6 +15,7 @@ from . import (
     calendar_sync_account_microsoft,
     calendar_sync_account_oauth,
     calendar_sync_account_schedule,
+    calendar_sync_account_webhook,
     calendar_sync_binding,
     calendar_sync_credential,
     mail_template,

@@ -16,6 +16,7 @@ class CalendarSyncCredential(models.Model):
     account_id = fields.Many2one("calendar.sync.account", required=True, ondelete="cascade", index=True)
     token_data = fields.Text(help="OAuth tokens or msal token cache, as JSON.")
     password = fields.Char()
+    push_token = fields.Char(help="Secret the calendar service sends back with each push notification.")
 
     _sql_constraints = [
         ("account_unique", "unique(account_id)", "An account has one set of credentials."),

@@ -116,6 +116,56 @@ class ResConfigSettings(models.TransientModel):
         help="How many calendar-server calls one user's busy-time lookups may make each minute (answers are "
         "kept a minute).",
     )
+    # Push notifications (Google, Microsoft 365) and the Exchange poll
+    calendar_sync_push_base_url = fields.Char(
+        "Public URL for notifications",
+        config_parameter="webcrm_calendar_sync.push_base_url",
+        help="The https address at which Google and Microsoft 365 reach this Odoo to tell it of each change "
+        "(they call <URL>/webcrm_calendar_sync/notify/google or /microsoft). Empty: the Web base URL, when "
+        "it is https. Without one, changes arrive by the scheduled sync only.",
+    )
+    calendar_sync_push_status = fields.Char(compute="_compute_calendar_sync_push_status")
+    calendar_sync_push_on = fields.Boolean(compute="_compute_calendar_sync_push_status")
+    calendar_sync_exchange_poll_minutes = fields.Integer(
+        "Exchange check every (minutes)",
+        config_parameter="webcrm_calendar_sync.exchange_poll_minutes",
+        default=0,
+        help="Exchange servers push nothing here: Odoo asks them for changes, which costs one request when "
+        "nothing changed. 0: at each run of the scheduled sync; a shorter interval checks Exchange "
+        "calendars more often.",
+    )
+
+    @api.depends("calendar_sync_push_base_url")
+    def _compute_calendar_sync_push_status(self):
+        Account = self.env["calendar.sync.account"]
+        minutes = max(Account._cron_interval_seconds() // 60, 1)
+        for settings in self:
+            url, problem = Account._push_url_status(own=settings.calendar_sync_push_base_url or "")
+            settings.calendar_sync_push_on = bool(url)
+            if problem:
+                settings.calendar_sync_push_status = _(
+                    "Push notifications are off: %(reason)s Changes made in Google and Microsoft 365 calendars "
+                    "arrive by the scheduled sync only (every %(minutes)s minutes). Set an https public URL to "
+                    "turn them on.",
+                    reason=problem,
+                    minutes=minutes,
+                )
+            elif url.startswith("http:"):
+                settings.calendar_sync_push_status = _(
+                    "Push notifications go to %(url)s, an address of this machine only: real Google and "
+                    "Microsoft services cannot reach it (it serves local test servers). The scheduled sync "
+                    "still runs every %(minutes)s minutes.",
+                    url=url,
+                    minutes=minutes,
+                )
+            else:
+                settings.calendar_sync_push_status = _(
+                    "Push notifications are on: Google and Microsoft 365 tell Odoo of each change at %(url)s, "
+                    "and the calendar is synchronised within a minute. The scheduled sync still runs every "
+                    "%(minutes)s minutes as a safety net.",
+                    url=url,
+                    minutes=minutes,
+                )
 
     @api.depends("group_calendar_sync")
     def _compute_calendar_sync_setup(self):

@@ -15,6 +15,7 @@ from . import (
     test_oauth_state,
     test_outbox,
     test_provider_input,
+    test_push,
     test_reports_settings,
     test_schedule,
     test_security,

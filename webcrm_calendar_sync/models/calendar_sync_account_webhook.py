@@ -1,0 +1,413 @@
+"""Push notifications: Google watch channels, Microsoft Graph change subscriptions, and the
+shorter Exchange poll. Polling stays the safety net.
+
+An account of Google or Microsoft 365 opens a channel (Google ``events.watch``) or a
+subscription (Graph ``POST /subscriptions``) when it is subscribed, or at its first
+successful sync when it has none; the scheduled sync renews it a day before it ends
+(Google: a new channel, then the old one is stopped; Graph: ``PATCH``), and
+unsubscribing closes it. The service then calls ``/webcrm_calendar_sync/notify/<provider>``
+(``controllers/webhook.py``) on each change: ``_push_receive`` checks the channel's
+secret and id against the account and makes the account due for the scheduled sync,
+which it wakes (``ir.cron._trigger``). Nothing is synced inside the notification's request.
+
+This module is loaded after ``calendar_sync_account_schedule`` and overrides two of its
+methods (``_next_regular_sync_date`` for Exchange, ``_cron_sync`` to wake the Exchange poll).
+"""
+
+import hmac
+import ipaddress
+import logging
+import secrets
+import urllib.parse
+import uuid
+from datetime import timedelta
+
+from psycopg2.errors import LockNotAvailable
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from ..engine import errors as sync_errors
+from ..engine.events import UTC
+from .calendar_sync_account_schedule import SYNCABLE_STATES
+
+_logger = logging.getLogger(__name__)
+
+PUSH_PROVIDERS = ("google", "microsoft")
+NOTIFY_PATH = "/webcrm_calendar_sync/notify/"
+GOOGLE_CHANNEL_TTL = 7 * 24 * 3600  # seconds asked; Google may give less
+# Graph allows up to 10,080 minutes for Outlook events (4,230 before 2023): stay under both
+GRAPH_SUBSCRIPTION_LIFETIME = timedelta(minutes=4200)
+RENEW_MARGIN = timedelta(days=1)  # renewed by the first sync in the last day of its life
+RETRY_AFTER_FAILURE = timedelta(hours=1)  # a refused channel is asked again this much later
+# how long a notification waits for an account being synced right now
+SET_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '1s'"
+MAX_ID_LENGTH = 256
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class CalendarSyncAccount(models.Model):
+    _inherit = "calendar.sync.account"
+
+    push_channel_id = fields.Char(
+        "Notification channel",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="base.group_system",
+        help="Google: our watch channel's id. Microsoft 365: the change subscription's id.",
+    )
+    push_resource_id = fields.Char(
+        "Watched resource", readonly=True, copy=False, groups="base.group_system", help="Google's resourceId."
+    )
+    push_address = fields.Char(
+        "Notification address", readonly=True, copy=False, groups="base.group_system", help="Where it calls."
+    )
+    push_message_number = fields.Integer(
+        "Last notification number",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Google numbers its messages per channel: one not above the last seen is a replay, ignored.",
+    )
+    push_expiration_date = fields.Datetime(
+        "Changes pushed until",
+        readonly=True,
+        copy=False,
+        help="Until when Google or Microsoft 365 tells Odoo of each change as it happens (renewed a day "
+        "before). Empty: changes arrive by the scheduled sync only.",
+    )
+    push_error = fields.Char(
+        "Push notifications unavailable",
+        readonly=True,
+        copy=False,
+        help="Why the calendar service does not push changes to Odoo; the scheduled sync still brings them.",
+    )
+    push_retry_date = fields.Datetime(readonly=True, copy=False)
+
+    # ------------------------------------------------------------------
+    # the public URL
+    # ------------------------------------------------------------------
+    @api.model
+    def _push_url_status(self, own=None):
+        """(base URL, problem): the URL the services call, or "" and a sentence saying why none.
+
+        The URL is the setting ``webcrm_calendar_sync.push_base_url`` (or ``own``), else
+        ``web.base.url``. Google and Microsoft only call https addresses: ``web.base.url``
+        counts only when it is https; the setting may also be http on this machine
+        (127.0.0.1, localhost), for the local test servers, which no real service can reach.
+        """
+        own = ((self._param("push_base_url") if own is None else own) or "").strip()
+        url = own or (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").strip()
+        if not url:
+            return "", _("No public URL is set.")
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            return url.rstrip("/"), False
+        if own and parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+            return url.rstrip("/"), False
+        return "", _("%s is not an https:// address, and Google and Microsoft only call https addresses.", url)
+
+    @api.model
+    def _push_base_url(self):
+        return self._push_url_status()[0]
+
+    def _push_address(self, base=None):
+        base = base if base is not None else self._push_base_url()
+        return f"{base}{NOTIFY_PATH}{self.provider}" if base else ""
+
+    # ------------------------------------------------------------------
+    # opening, renewing, closing
+    # ------------------------------------------------------------------
+    def _push_start(self, provider=None):
+        """Open (or renew) this account's channel or subscription; False when push is off.
+
+        Raises the provider's ``SyncError`` when the service refuses.
+        """
+        self.ensure_one()
+        account = self.sudo()  # sudo: the channel's fields and secret are for this code only
+        if account.provider not in PUSH_PROVIDERS:
+            return False
+        address = account._push_address()
+        if not address:
+            return False
+        provider = provider or account._get_provider()
+        now = fields.Datetime.now()
+        if account.provider == "microsoft":
+            return account._push_start_microsoft(provider, address, now)
+        return account._push_start_google(provider, address)
+
+    def _push_start_google(self, provider, address):
+        token = secrets.token_urlsafe(32)
+        channel = provider.watch(str(uuid.uuid4()), address, token, ttl=GOOGLE_CHANNEL_TTL)
+        old = (self.push_channel_id, self.push_resource_id)
+        self._push_store(channel["channel_id"], channel["resource_id"], address, channel["expiration"], token)
+        if old[0] and old[1]:
+            # the new channel is open: the old one may go (a channel cannot be extended)
+            try:
+                provider.stop_watch(*old)
+            except sync_errors.SyncError as exc:
+                _logger.info("Calendar account %s: old channel not stopped (%s)", self.id, type(exc).__name__)
+        return True
+
+    def _push_start_microsoft(self, provider, address, now):
+        end = (now + GRAPH_SUBSCRIPTION_LIFETIME).replace(tzinfo=UTC)
+        if self.push_channel_id and self.push_address == address:
+            try:
+                renewed = provider.renew_subscription(self.push_channel_id, end)
+            except sync_errors.NotFound:
+                pass  # Graph dropped it (expired, or removed): make a new one
+            else:
+                self.write({"push_expiration_date": _naive(renewed["expiration"]), "push_error": False})
+                return True
+        elif self.push_channel_id:
+            self._push_stop(provider)  # calling an address we no longer use
+        token = secrets.token_urlsafe(32)
+        subscription = provider.subscribe_changes(address, token, end)
+        self._push_store(subscription["subscription_id"], False, address, subscription["expiration"], token)
+        return True
+
+    def _push_store(self, channel_id, resource_id, address, expiration, token):
+        self.write(
+            {
+                "push_channel_id": channel_id,
+                "push_resource_id": resource_id,
+                "push_address": address,
+                "push_expiration_date": _naive(expiration),
+                "push_message_number": 0,
+                "push_error": False,
+                "push_retry_date": False,
+            }
+        )
+        self._credential_record().write({"push_token": token})
+
+    def _push_stop(self, provider=None):
+        """Close this account's channel or subscription (best effort) and forget it."""
+        self.ensure_one()
+        account = self.sudo()  # sudo: the channel's fields and secret are for this code only
+        if account.push_channel_id and account.provider in PUSH_PROVIDERS:
+            try:
+                provider = provider or account._get_provider()
+                if account.provider == "google":
+                    provider.stop_watch(account.push_channel_id, account.push_resource_id or "")
+                else:
+                    provider.delete_subscription(account.push_channel_id)
+            except sync_errors.SyncError as exc:
+                # it ends by itself at its expiration; its notifications are ignored meanwhile
+                _logger.info("Calendar account %s: push channel not closed (%s)", account.id, type(exc).__name__)
+        account._push_forget()
+
+    def _push_forget(self):
+        vals = {
+            "push_channel_id": False,
+            "push_resource_id": False,
+            "push_address": False,
+            "push_expiration_date": False,
+            "push_message_number": 0,
+        }
+        accounts = self.sudo().filtered(lambda a: a.push_channel_id or a.push_expiration_date)
+        if accounts:
+            accounts.write(vals)
+            creds = self.env["calendar.sync.credential"].sudo().search([("account_id", "in", accounts.ids)])
+            creds.write({"push_token": False})
+
+    def _push_keep(self, provider):
+        """After a successful sync: open the channel if missing, renew it if it ends within a day.
+
+        Costs nothing (no query, no request) while the channel is fresh or push is off.
+        """
+        if self.provider not in PUSH_PROVIDERS:
+            return
+        account = self.sudo()  # sudo: the channel's fields are for this code only
+        address = account._push_address()
+        if not address:
+            return
+        now = fields.Datetime.now()
+        fresh = (
+            account.push_channel_id
+            and account.push_address == address
+            and account.push_expiration_date
+            and account.push_expiration_date - now > RENEW_MARGIN
+        )
+        if fresh or (account.push_retry_date and account.push_retry_date > now):
+            return
+        try:
+            account._push_start(provider)
+        except sync_errors.SyncError as exc:
+            account._push_failed(exc)
+
+    def _push_failed(self, exc):
+        message = self.with_context(lang=self.user_id.lang or self.env.lang)._sync_error_message(exc)
+        self.sudo().write({"push_error": message[:250], "push_retry_date": fields.Datetime.now() + RETRY_AFTER_FAILURE})
+        _logger.info("Calendar account %s: push notifications refused: %s", self.id, self._sync_error_label(exc))
+
+    # ------------------------------------------------------------------
+    # hooks into the account's life
+    # ------------------------------------------------------------------
+    def _sync_with(self, provider, full=False):
+        summary = super()._sync_with(provider, full=full)
+        self._push_keep(provider)
+        return summary
+
+    @api.model
+    def _oauth_finish(self, provider, params, session):
+        account = super()._oauth_finish(provider, params, session)
+        if account.state == "subscribed":
+            try:
+                account._push_start()
+            except sync_errors.SyncError as exc:
+                account._push_failed(exc)
+        return account
+
+    def action_unsubscribe(self):
+        self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
+        for account in self:
+            account._push_stop()  # while its credentials are there
+        return super().action_unsubscribe()
+
+    def _reset_subscription(self):
+        # the credentials are gone already: the service ends the channel at its expiration
+        self._push_forget()
+        return super()._reset_subscription()
+
+    # ------------------------------------------------------------------
+    # a notification arrives (controllers/webhook.py)
+    # ------------------------------------------------------------------
+    @api.model
+    def _push_receive(self, provider, channel_id, secret, resource_id=None, message_number=None, queue=True):
+        """Check one notification and queue a sync of its account: "queued", "ignored" or "busy".
+
+        Forged, replayed or unknown notifications are "ignored" after one SELECT, never
+        calling a service. ``message_number`` (Google) must be above the last one seen.
+        ``queue=False`` (Google's first "sync" message) only records the number.
+        """
+        if provider not in PUSH_PROVIDERS or not channel_id or not secret:
+            return "ignored"
+        if len(channel_id) > MAX_ID_LENGTH or len(secret) > MAX_ID_LENGTH or len(resource_id or "") > MAX_ID_LENGTH:
+            return "ignored"
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """SELECT a.id, a.push_resource_id, a.push_message_number, c.push_token
+                     FROM calendar_sync_account a
+                     JOIN calendar_sync_credential c ON c.account_id = a.id
+                    WHERE a.push_channel_id = %s AND a.provider = %s
+                    LIMIT 1""",
+                channel_id,
+                provider,
+            )
+        )
+        row = cr.fetchone()
+        if not row:
+            return "ignored"
+        account_id, stored_resource, last_number, token = row
+        valid = hmac.compare_digest((token or "").encode(), secret.encode()) and bool(token)
+        if provider == "google":
+            valid = valid and hmac.compare_digest((stored_resource or "").encode(), (resource_id or "").encode())
+        if not valid:
+            _logger.info("Calendar account %s: a %s notification with a wrong secret was ignored", account_id, provider)
+            return "ignored"
+        if provider == "google" and (message_number is None or message_number <= (last_number or 0)):
+            return "ignored"  # a replay (or a message without its number)
+        cr.execute("SAVEPOINT calendar_sync_push")
+        try:
+            cr.execute(SET_LOCK_TIMEOUT)
+            # the account is due now (unless it is backing off after failures: its next try stands)
+            cr.execute(
+                SQL(
+                    """UPDATE calendar_sync_account a
+                          SET push_message_number = GREATEST(COALESCE(a.push_message_number, 0), %(number)s),
+                              next_sync_date = CASE
+                                  WHEN %(queue)s AND COALESCE(a.sync_failures, 0) = 0
+                                   AND (a.next_sync_date IS NULL OR a.next_sync_date > %(now)s) THEN %(now)s
+                                  ELSE a.next_sync_date END
+                        WHERE a.id = %(id)s
+                    RETURNING %(queue)s AND a.active AND a.state IN %(states)s AND a.needs_reauth IS NOT TRUE
+                              AND a.next_sync_date <= %(now)s""",
+                    number=message_number or 0,
+                    queue=bool(queue),
+                    now=fields.Datetime.now(),
+                    id=account_id,
+                    states=SYNCABLE_STATES,
+                )
+            )
+            due = cr.fetchone()[0]
+            cr.execute("SET LOCAL lock_timeout = DEFAULT")
+            cr.execute("RELEASE SAVEPOINT calendar_sync_push")
+        except LockNotAvailable:
+            # being synced right now: the service sends it again later (it retries a refused message)
+            cr.execute("ROLLBACK TO SAVEPOINT calendar_sync_push")
+            return "busy"
+        self.invalidate_model(["next_sync_date", "push_message_number"])
+        if not due:
+            return "ignored"
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()  # sudo: wakes the scheduled sync, nothing else
+        return "queued"
+
+    # ------------------------------------------------------------------
+    # Exchange: a shorter poll (SyncFolderItems costs one request when nothing changed)
+    # ------------------------------------------------------------------
+    @api.model
+    def _exchange_poll_seconds(self):
+        """Seconds between two syncs of an Exchange account (Settings), 0: the scheduled action's interval."""
+        try:
+            minutes = int(self._param("exchange_poll_minutes", 0) or 0)
+        except (TypeError, ValueError):
+            minutes = 0
+        seconds = max(minutes, 0) * 60
+        return seconds if 0 < seconds < self._cron_interval_seconds() else 0
+
+    def _next_regular_sync_date(self):
+        seconds = self._exchange_poll_seconds() if self and self[:1].provider == "exchange" else 0
+        if seconds:
+            return fields.Datetime.now() + timedelta(seconds=seconds)
+        return super()._next_regular_sync_date()
+
+    @api.model
+    def _cron_sync(self, limit=None):
+        done = super()._cron_sync(limit=limit)
+        if self._exchange_poll_seconds():
+            self._exchange_poll_wake()
+        return done
+
+    @api.model
+    def _exchange_poll_wake(self):
+        """Have the scheduled action run when the next Exchange account is due, if that comes before
+        its next regular run (one trigger, made only when none is waiting for that moment)."""
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+        if not cron:
+            return
+        self.env.cr.execute(
+            SQL(
+                """SELECT min(a.next_sync_date) FROM calendar_sync_account a
+                    WHERE a.provider = 'exchange' AND a.active AND a.state IN %s AND a.needs_reauth IS NOT TRUE""",
+                SYNCABLE_STATES,
+            )
+        )
+        at = self.env.cr.fetchone()[0]
+        if not at:
+            return
+        at = max(at, fields.Datetime.now())
+        cron = cron.sudo()  # sudo: users may not read scheduled actions; this only wakes it
+        if cron.nextcall and cron.nextcall <= at:
+            return
+        self.env.cr.execute("SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1", (cron.id, at))
+        if not self.env.cr.fetchone():
+            cron._trigger(at)
+
+
+def _naive(value):
+    """An aware datetime as Odoo stores it (naive UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value

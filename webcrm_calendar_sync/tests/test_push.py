@@ -1,0 +1,417 @@
+"""Push notifications end to end: the fake services call the Odoo test server's routes.
+
+A change in the fake Google or Graph calendar -> the fake POSTs a notification to
+/webcrm_calendar_sync/notify/<provider> on the test server -> the account is due and the
+scheduled sync woken -> the scheduled sync brings the meeting in. The fakes hold their
+notifications until the test delivers them (``notifier.deliver()``): the test thread then
+waits while the server thread answers, so the two never use the test cursor at once.
+"""
+
+import datetime as dt
+import json
+import urllib.parse
+
+import requests
+
+from odoo import fields
+from odoo.tests import HttpCase
+
+from ..engine.events import Window
+from ..engine.testing.fake_google import FakeGoogle
+from ..engine.testing.fake_graph import FakeGraph
+from .common import CalendarSyncCase
+from .test_google import gbody
+from .test_microsoft import mbody
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+class PushCase(HttpCase, CalendarSyncCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cron = cls.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync")
+
+    def setUp(self):
+        super().setUp()
+        self.set_param("push_base_url", self.base_url())
+        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
+
+    def set_param(self, key, value):
+        self.env["ir.config_parameter"].sudo().set_param(f"webcrm_calendar_sync.{key}", value)
+
+    def triggers(self):
+        return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", self.cron.id)])
+
+    def not_due(self, account):
+        """As after a regular sync: due again in an interval."""
+        account.sudo().write({"next_sync_date": fields.Datetime.now() + dt.timedelta(minutes=8)})
+        self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", self.cron.id)]).unlink()
+
+    def is_due(self, account):
+        account.invalidate_recordset(["next_sync_date"])
+        return account.next_sync_date <= fields.Datetime.now()
+
+    def deliver(self):
+        """The fake sends its notifications now (the test's writes are in the database first)."""
+        self.env.flush_all()
+        statuses = self.server.notifier.deliver()
+        self.env.invalidate_all()
+        return statuses
+
+    def url_open(self, *args, **kwargs):
+        self.env.flush_all()
+        answer = super().url_open(*args, **kwargs)
+        self.env.invalidate_all()
+        return answer
+
+    def http_post(self, path, data, headers):
+        """A POST even with an empty body (url_open makes that a GET)."""
+        self.env.flush_all()
+        answer = self.opener.post(self.base_url() + path, data=data, headers=headers, timeout=12)
+        self.env.invalidate_all()
+        return answer
+
+    def meetings(self, account):
+        return self.env["calendar.event"].search([("sync_binding_ids.account_id", "=", account.id)])
+
+
+class TestGooglePush(PushCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGoogle().start()
+        cls.server.push_allow_http = True  # the test server is plain http on 127.0.0.1
+        cls.server.notifier.hold = True
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_google_client_id": cls.server.client_id,
+                "calendar_sync_google_client_secret": cls.server.client_secret,
+                "calendar_sync_google_auth_uri": cls.server.auth_uri,
+                "calendar_sync_google_token_uri": cls.server.token_uri,
+                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
+            }
+        ).execute()
+
+    def setUp(self):
+        super().setUp()
+        self.server.calendars.clear()
+        self.server.channels.clear()
+        self.server.notifier.clear()
+        self.server.add_user("alice@example.com")
+
+    def subscribe(self, user):
+        account = self.env["calendar.sync.account"].with_user(user).create({"provider": "google"})
+        session = {}
+        action = account._subscribe_google(session=session)
+        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("google", params, session)
+        self.assertEqual(account.state, "subscribed")
+        return account
+
+    def post(self, headers):
+        return self.http_post("/webcrm_calendar_sync/notify/google", b"", headers)
+
+    def headers_of(self, account, number, state="exists", **override):
+        account = account.sudo()
+        token = self.env["calendar.sync.credential"].sudo().search([("account_id", "=", account.id)]).push_token
+        headers = {
+            "X-Goog-Channel-ID": account.push_channel_id,
+            "X-Goog-Channel-Token": token,
+            "X-Goog-Resource-ID": account.push_resource_id,
+            "X-Goog-Resource-State": state,
+            "X-Goog-Message-Number": str(number),
+        }
+        headers.update(override)
+        return headers
+
+    def test_change_in_google_reaches_odoo_through_the_notification(self):
+        account = self.subscribe(self.alice)
+        # subscribing opened a watch channel towards this server's route
+        self.assertEqual(len(self.server.channels), 1)
+        channel_id, channel = next(iter(self.server.channels.items()))
+        self.assertEqual(account.sudo().push_channel_id, channel_id)
+        self.assertEqual(channel["address"], self.base_url() + "/webcrm_calendar_sync/notify/google")
+        self.assertGreater(account.push_expiration_date, fields.Datetime.now() + dt.timedelta(days=6))
+        account._sync(raise_errors=False)
+        self.not_due(account)
+        self.server.add_event("alice@example.com", gbody("Pushed demo", NOW + dt.timedelta(days=2)))
+        self.assertFalse(self.meetings(account))
+        # Google sends "sync" (the channel opened) then "exists" (the change), to the Odoo route
+        statuses = self.deliver()
+        self.assertEqual(statuses, [200, 200])
+        self.assertEqual([m["headers"]["X-Goog-Resource-State"] for m in self.server.notifier.sent], ["sync", "exists"])
+        self.assertTrue(self.is_due(account))
+        self.assertEqual(self.triggers(), 1, "the scheduled sync is woken")
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(self.meetings(account).mapped("name"), ["Pushed demo"])
+
+    def test_sync_message_alone_queues_nothing(self):
+        account = self.subscribe(self.alice)
+        self.not_due(account)
+        self.assertEqual(self.deliver(), [200])
+        self.assertFalse(self.is_due(account))
+        self.assertEqual(self.triggers(), 0)
+
+    def test_forged_wrong_id_replayed_and_unknown_do_nothing(self):
+        account = self.subscribe(self.alice)
+        self.deliver()  # the "sync" message, number 1
+        self.not_due(account)
+        requests_before = self.server.requests
+        for headers in (
+            self.headers_of(account, 5, **{"X-Goog-Channel-Token": "forged"}),
+            self.headers_of(account, 5, **{"X-Goog-Channel-Token": ""}),
+            self.headers_of(account, 5, **{"X-Goog-Resource-ID": "someone-else"}),
+            self.headers_of(account, 5, **{"X-Goog-Channel-ID": "unknown-channel"}),
+            self.headers_of(account, 1),  # the number of the message already seen: a replay
+            self.headers_of(account, 5, **{"X-Goog-Message-Number": "five"}),
+        ):
+            self.assertEqual(self.post(headers).status_code, 200)
+            self.assertFalse(self.is_due(account), headers)
+        self.assertEqual(self.triggers(), 0)
+        self.assertEqual(self.server.requests, requests_before, "no call to Google")
+        # the genuine message is taken, and the same message again is a replay
+        self.assertEqual(self.post(self.headers_of(account, 2)).status_code, 200)
+        self.assertTrue(self.is_due(account))
+        self.not_due(account)
+        self.assertEqual(self.post(self.headers_of(account, 2)).status_code, 200)
+        self.assertFalse(self.is_due(account))
+        self.assertEqual(self.server.requests, requests_before)
+
+    def test_a_refused_notification_costs_one_query(self):
+        account = self.subscribe(self.alice)
+        Account = self.env["calendar.sync.account"]
+        headers = self.headers_of(account, 9)
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            result = Account._push_receive("google", "unknown", "x", resource_id="y", message_number=9)
+        self.assertEqual(result, "ignored")
+        with self.assertQueryCount(1):
+            result = Account._push_receive(
+                "google",
+                headers["X-Goog-Channel-ID"],
+                "forged",
+                resource_id=headers["X-Goog-Resource-ID"],
+                message_number=9,
+            )
+        self.assertEqual(result, "ignored")
+
+    def test_backing_off_account_keeps_its_next_try(self):
+        account = self.subscribe(self.alice)
+        self.deliver()
+        later = fields.Datetime.now() + dt.timedelta(minutes=30)
+        account.sudo().write({"sync_failures": 3, "next_sync_date": later, "state": "error"})
+        self.assertEqual(self.post(self.headers_of(account, 2)).status_code, 200)
+        account.invalidate_recordset(["next_sync_date"])
+        self.assertEqual(account.next_sync_date, later)
+        self.assertEqual(self.triggers(), 0)
+
+    def test_channel_renewed_before_it_ends_by_the_scheduled_sync(self):
+        account = self.subscribe(self.alice)
+        old_id = account.sudo().push_channel_id
+        watches = len([p for _m, p, _q in self.server.log if p.endswith("/watch")])
+        # far from its end: the scheduled sync leaves it alone (no watch request)
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(account.sudo().push_channel_id, old_id)
+        self.assertEqual(len([p for _m, p, _q in self.server.log if p.endswith("/watch")]), watches)
+        # within a day of its end: a new channel, the old one stopped
+        account.sudo().write({"push_expiration_date": fields.Datetime.now() + dt.timedelta(hours=5)})
+        account.sudo().write({"next_sync_date": False})
+        self.env["calendar.sync.account"]._cron_sync()
+        new_id = account.sudo().push_channel_id
+        self.assertNotEqual(new_id, old_id)
+        self.assertEqual(list(self.server.channels), [new_id])
+        self.assertGreater(account.push_expiration_date, fields.Datetime.now() + dt.timedelta(days=6))
+
+    def test_unsubscribe_stops_the_channel(self):
+        account = self.subscribe(self.alice)
+        self.assertEqual(len(self.server.channels), 1)
+        account.with_user(self.alice).action_unsubscribe()
+        self.assertEqual(self.server.channels, {})
+        self.assertFalse(account.sudo().push_channel_id)
+        self.assertFalse(account.push_expiration_date)
+
+    def test_first_sync_opens_a_missing_channel_and_a_refusal_is_shown(self):
+        self.set_param("push_base_url", "")
+        account = self.subscribe(self.alice)  # web.base.url is plain http: no push
+        self.assertEqual(self.server.channels, {})
+        account._sync(raise_errors=False)
+        self.assertEqual(self.server.channels, {})
+        self.set_param("push_base_url", self.base_url())
+        self.server.push_allow_http = False  # as the real Google: https only
+        try:
+            account._sync(raise_errors=False)
+            self.assertEqual(account.state, "synced", "the sync itself is not hurt")
+            self.assertTrue(account.push_error)
+            watches = len([p for _m, p, _q in self.server.log if p.endswith("/watch")])
+            account._sync(raise_errors=False)  # not asked again before the retry time
+            self.assertEqual(len([p for _m, p, _q in self.server.log if p.endswith("/watch")]), watches)
+            self.server.push_allow_http = True
+            account.sudo().push_retry_date = fields.Datetime.now() - dt.timedelta(seconds=1)
+            account._sync(raise_errors=False)
+        finally:
+            self.server.push_allow_http = True
+        self.assertEqual(len(self.server.channels), 1)
+        self.assertFalse(account.push_error)
+
+
+class TestMicrosoftPush(PushCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGraph().start()
+        cls.server.push_allow_http = True
+        cls.server.notifier.hold = True
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_microsoft_client_id": cls.server.client_id,
+                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
+                "calendar_sync_microsoft_tenant": "organizations",
+                "calendar_sync_microsoft_authority_host": cls.server.url,
+                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
+            }
+        ).execute()
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.subscriptions.clear()
+        self.server.notifier.clear()
+        self.server.add_user("alice@example.com")
+
+    def subscribe(self, user):
+        account = (
+            self.env["calendar.sync.account"].with_user(user).create({"provider": "microsoft", "email": user.email})
+        )
+        session = {}
+        action = account._subscribe_microsoft(session=session)
+        answer = requests.get(action["url"], allow_redirects=False, verify=self.server.ca_file, timeout=10)
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("microsoft", params, session)
+        self.assertEqual(account.state, "subscribed", account.last_error)
+        return account
+
+    def post(self, payload):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.http_post("/webcrm_calendar_sync/notify/microsoft", data, {"Content-Type": "application/json"})
+
+    def test_change_in_outlook_reaches_odoo_through_the_notification(self):
+        account = self.subscribe(self.alice)
+        # Graph checked the address (validation handshake on this server) before subscribing
+        self.assertEqual(len(self.server.subscriptions), 1)
+        sub_id = account.sudo().push_channel_id
+        self.assertIn(sub_id, self.server.subscriptions)
+        self.assertEqual(
+            self.server.subscriptions[sub_id]["url"], self.base_url() + "/webcrm_calendar_sync/notify/microsoft"
+        )
+        account._sync(raise_errors=False)
+        self.not_due(account)
+        self.server.add_event("alice@example.com", mbody("Pushed review", NOW + dt.timedelta(days=3)))
+        self.assertEqual(self.deliver(), [202])
+        self.assertTrue(self.is_due(account))
+        self.assertEqual(self.triggers(), 1)
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(self.meetings(account).mapped("name"), ["Pushed review"])
+
+    def test_validation_token_is_echoed_as_plain_text(self):
+        answer = self.url_open("/webcrm_calendar_sync/notify/microsoft?validationToken=abc%3A+123")
+        self.assertEqual(answer.status_code, 200)
+        self.assertEqual(answer.text, "abc: 123")
+        self.assertTrue(answer.headers["Content-Type"].startswith("text/plain"))
+
+    def test_forged_and_unknown_notifications_do_nothing(self):
+        account = self.subscribe(self.alice)
+        self.not_due(account)
+        sub_id = account.sudo().push_channel_id
+        secret = self.env["calendar.sync.credential"].sudo().search([("account_id", "=", account.id)]).push_token
+        requests_before = self.server.requests
+        for value in (
+            {"subscriptionId": sub_id, "clientState": "forged"},
+            {"subscriptionId": sub_id},
+            {"subscriptionId": "00000000-0000-0000-0000-000000000000", "clientState": secret},
+        ):
+            self.assertEqual(self.post({"value": [dict(value, changeType="updated")]}).status_code, 202)
+            self.assertFalse(self.is_due(account), value)
+        self.assertEqual(self.post(b"not json").status_code, 400)
+        self.assertEqual(self.triggers(), 0)
+        self.assertEqual(self.server.requests, requests_before, "no call to Graph")
+        self.assertEqual(self.post({"value": [{"subscriptionId": sub_id, "clientState": secret}]}).status_code, 202)
+        self.assertTrue(self.is_due(account))
+
+    def test_subscription_renewed_before_it_ends_and_deleted_on_unsubscribe(self):
+        account = self.subscribe(self.alice)
+        sub_id = account.sudo().push_channel_id
+        soon = dt.datetime.now(UTC) + dt.timedelta(hours=3)
+        self.server.subscriptions[sub_id]["expiration"] = soon
+        account.sudo().write({"push_expiration_date": soon.replace(tzinfo=None), "next_sync_date": False})
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(account.sudo().push_channel_id, sub_id, "the same subscription, renewed")
+        self.assertGreater(self.server.subscriptions[sub_id]["expiration"], dt.datetime.now(UTC) + dt.timedelta(days=2))
+        self.assertGreater(account.push_expiration_date, fields.Datetime.now() + dt.timedelta(days=2))
+        account.with_user(self.alice).action_unsubscribe()
+        self.assertEqual(self.server.subscriptions, {})
+        self.assertFalse(account.sudo().push_channel_id)
+
+    def test_dropped_subscription_is_made_again(self):
+        account = self.subscribe(self.alice)
+        self.server.subscriptions.clear()  # Graph removed it
+        account.sudo().write({"push_expiration_date": fields.Datetime.now() + dt.timedelta(hours=1)})
+        account._sync(raise_errors=False)
+        self.assertEqual(list(self.server.subscriptions), [account.sudo().push_channel_id])
+
+
+class TestPushSettings(CalendarSyncCase):
+    def status(self, url):
+        settings = self.env["res.config.settings"].create({"calendar_sync_push_base_url": url})
+        return settings.calendar_sync_push_on, settings.calendar_sync_push_status
+
+    def test_settings_say_whether_push_runs(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://odoo.example.com")
+        on, message = self.status("")
+        self.assertFalse(on)
+        self.assertIn("Push notifications are off", message)
+        self.assertIn("http://odoo.example.com is not an https:// address", message)
+        on, message = self.status("https://crm.example.com/")
+        self.assertTrue(on)
+        self.assertIn("https://crm.example.com", message)
+        self.assertIn("Push notifications are on", message)
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+        on, message = self.status("")
+        self.assertTrue(on)
+        self.assertIn("https://odoo.example.com", message)
+        on, message = self.status("http://127.0.0.1:8069")
+        self.assertTrue(on)
+        self.assertIn("this machine only", message)
+        on, _message = self.status("http://192.168.1.5:8069")
+        self.assertFalse(on)
+
+    def test_exchange_poll_interval(self):
+        Account = self.env["calendar.sync.account"]
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync")
+        exchange = self.make_account(self.alice, provider="exchange", email="alice@corp.test")
+        google = self.make_account(self.bob, provider="google")
+        cron.sudo().write({"nextcall": fields.Datetime.now() + dt.timedelta(minutes=10)})
+        self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)]).unlink()
+        with self.memory_providers():
+            Account._cron_sync()
+        interval = Account._cron_interval_seconds()
+        for account in (exchange, google):
+            self.assertGreater(account.next_sync_date, fields.Datetime.now() + dt.timedelta(seconds=interval * 0.7))
+        self.assertFalse(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)]))
+        self.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.exchange_poll_minutes", "2")
+        (exchange | google).write({"next_sync_date": False})
+        with self.memory_providers():
+            Account._cron_sync()
+        now = fields.Datetime.now()
+        self.assertLessEqual(exchange.next_sync_date, now + dt.timedelta(minutes=2))
+        self.assertGreater(google.next_sync_date, now + dt.timedelta(seconds=interval * 0.7))
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])
+        self.assertEqual(triggers.mapped("call_at"), [exchange.next_sync_date], "woken when Exchange is due")
+        with self.memory_providers():
+            Account._cron_sync()  # nothing due: no second trigger for the same moment
+        self.assertEqual(len(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])), 1)
