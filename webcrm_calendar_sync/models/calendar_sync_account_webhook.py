@@ -29,7 +29,7 @@ from odoo.tools import SQL
 
 from ..engine import errors as sync_errors
 from ..engine.events import UTC
-from .calendar_sync_account_schedule import SYNCABLE_STATES
+from .calendar_sync_binding import SYNCABLE_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ class CalendarSyncAccount(models.Model):
             try:
                 renewed = provider.renew_subscription(self.push_channel_id, end)
             except sync_errors.NotFound:
-                pass  # Graph dropped it (expired, or removed): make a new one
+                # Graph dropped it (expired, or removed): make a new one
+                _logger.info("Calendar account %s: the change subscription was gone; subscribing again", self.id)
             else:
                 self.write({"push_expiration_date": _naive(renewed["expiration"]), "push_error": False})
                 return True
