@@ -170,6 +170,12 @@ class CalendarEvent(models.Model):
                         calendar=calendar,
                         count=count,
                     )
+                    if count > 1
+                    else _(
+                        "An invitation will be sent from %(calendar)s to 1 attendee as soon as the meeting is "
+                        "written there.",
+                        calendar=calendar,
+                    )
                 )
             else:
                 lines.append(

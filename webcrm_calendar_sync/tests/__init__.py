@@ -24,4 +24,5 @@ from . import (
     test_sync_status,
     test_templates,
     test_ui,
+    test_ui_invitations,
 )

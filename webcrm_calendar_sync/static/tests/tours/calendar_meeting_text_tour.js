@@ -1,0 +1,155 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+/**
+ * N8: a meeting text template chosen on the form is merged into the description at once (the
+ * editable preview), edited by hand, then sent; the test checks what was stored and written.
+ */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_meeting_text_tour", {
+    steps: () => [
+        {
+            trigger: ".o-calendar-button-new",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=name] input",
+            run: "edit Quarterly review",
+        },
+        {
+            content: "Invite Ann (of Acme AB)",
+            trigger: ".o_form_view .o_field_widget[name=partner_ids] input",
+            run: "edit Ann",
+        },
+        {
+            trigger: ".ui-autocomplete .dropdown-item:contains(Ann Andersson)",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=partner_ids] .o_tag:contains(Ann Andersson)",
+        },
+        {
+            content: "Look for templates about meetings (Odoo's calendar e-mails have 'Meeting' in their names too)",
+            trigger: ".o_form_view .o_field_widget[name=text_template_id] input",
+            run: "edit meeting",
+        },
+        {
+            content: "Meeting texts are offered: this addon's and one a user added",
+            trigger:
+                ".o_field_widget[name=text_template_id] .ui-autocomplete:contains(Synced meeting: invitation text):contains(Partner meeting text)",
+        },
+        {
+            content: "Odoo's e-mail layouts and the overview e-mail are not",
+            trigger:
+                ".o_field_widget[name=text_template_id] .ui-autocomplete:not(:contains(Calendar:)):not(:contains(Synced meeting: overview))",
+        },
+        {
+            trigger: ".o_field_widget[name=text_template_id] .dropdown-item:contains(Synced meeting: invitation text)",
+            run: "click",
+        },
+        {
+            content: "The merged text shows in the description, before anything is saved",
+            trigger:
+                ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to Quarterly review):contains(Acme AB):contains(Ann Andersson)",
+        },
+        {
+            trigger: ".o_form_view button[name=action_apply_text_template]:contains(Edit template)",
+        },
+        {
+            content: "No raw placeholder in the preview",
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable:not(:contains(object.)):not(:contains({{))",
+        },
+        {
+            content: "Edit the greeting by hand",
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable p:contains(Hello)",
+            run: "editor Hi Ann, here is the plan:",
+        },
+        {
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable:contains(Hi Ann, here is the plan:)",
+        },
+        {
+            content: "Save and send invitation",
+            trigger: ".o_form_view button[name=action_save_and_send_invitation]",
+            run: "click",
+        },
+        {
+            content: "It says from which calendar, to one attendee (singular)",
+            trigger: ".o_notification:contains(from Alice's Google Calendar to 1 attendee):not(:contains(1 attendees))",
+        },
+        {
+            content: "The meeting is saved, with nothing left unsaved in the form",
+            trigger: "body:not(:has(.o_form_dirty)) .o_breadcrumb:contains(Quarterly review)",
+        },
+    ],
+});
+
+/** N9 in the calendar's quick-create dialog (a click on a time), for a subscribed organiser. */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_quick_create_send_tour", {
+    steps: () => [
+        {
+            content: "Click a time in the calendar",
+            trigger: ".o_calendar_renderer .fc-timegrid-slot-lane[data-time='10:00:00']",
+            run: "click",
+        },
+        {
+            content: "The quick-create dialog offers Save and send invitation",
+            trigger: ".modal .o_form_view button[name=action_save_and_send_invitation]",
+        },
+        {
+            trigger: ".modal .o_form_view .o_field_widget[name=name] input",
+            run: "edit Steering group",
+        },
+        ...["Bob", "Carol", "Ann Andersson"].flatMap((name) => [
+            {
+                content: `Invite ${name}`,
+                trigger: ".modal .o_field_widget[name=partner_ids] input",
+                run: `edit ${name}`,
+            },
+            {
+                trigger: `.ui-autocomplete .dropdown-item:contains(${name})`,
+                run: "click",
+            },
+            {
+                trigger: `.modal .o_field_widget[name=partner_ids] :contains(${name})`,
+            },
+        ]),
+        {
+            content: "Save and send invitation",
+            trigger: ".modal .o_form_view button[name=action_save_and_send_invitation]",
+            run: "click",
+        },
+        {
+            content: "It says what it did: from which calendar, to how many attendees",
+            trigger: ".o_notification:contains(from Alice's Google Calendar to 3 attendees)",
+        },
+        {
+            content: "The dialog closed and the meeting is in the calendar",
+            trigger: "body:not(:has(.modal .o_form_view)) .o_calendar_renderer .fc-event:contains(Steering group)",
+        },
+    ],
+});
+
+/** Without a synced calendar the quick-create dialog does not offer it (Odoo's own invitations). */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_quick_create_no_send_tour", {
+    steps: () => [
+        {
+            trigger: ".o_calendar_renderer .fc-timegrid-slot-lane[data-time='10:00:00']",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_form_view .o_field_widget[name=name] input",
+            run: "edit Coffee",
+        },
+        {
+            content: "Not offered",
+            trigger: ".modal .o_form_view:not(:has(button[name=action_save_and_send_invitation]))",
+        },
+        {
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal .o_form_view)) .o_calendar_renderer .fc-event:contains(Coffee)",
+        },
+    ],
+});
