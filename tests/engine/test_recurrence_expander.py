@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from odoo.addons.webcrm_calendar_sync.engine.testing import recurrence
 from odoo.addons.webcrm_calendar_sync.engine.testing.fake_ews import FakeEWS
 from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
+from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import FakeGraph
 
 UTC = dt.timezone.utc
 HOUR = dt.timedelta(hours=1)
@@ -91,3 +92,41 @@ def test_the_ews_fake_numbers_occurrences_from_the_first():
     server.delete_occurrence("ann@example.com", master, 2)
     box = server.mailboxes["ann@example.com"]
     assert [(i, o["start"].day) for i, o in server.occurrences(box.items[master])] == [(1, 4), (3, 11), (4, 14)]
+
+
+def test_the_graph_fake_keeps_a_series_on_its_zones_clock():
+    with FakeGraph() as server:
+        master = server.add_event(
+            "ann@example.com",
+            {
+                "subject": "Weekly in Berlin",
+                # 22 March 2027 is a Monday; Berlin moves its clocks on the 28th
+                "start": {"dateTime": "2027-03-22T09:00:00", "timeZone": "W. Europe Standard Time"},
+                "end": {"dateTime": "2027-03-22T10:00:00", "timeZone": "W. Europe Standard Time"},
+                "recurrence": {
+                    "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+                    "range": {"type": "numbered", "startDate": "2027-03-22", "numberOfOccurrences": 2},
+                },
+            },
+        )
+        occurrences = server.occurrences_of("ann@example.com", master["id"])
+    assert master["recurrence"]["range"]["recurrenceTimeZone"] == "W. Europe Standard Time"
+    starts = [o["start"]["dateTime"] for o in occurrences]
+    assert starts == ["2027-03-22T08:00:00.0000000", "2027-03-29T07:00:00.0000000"]  # 9:00 in Berlin
+
+
+def test_the_ews_fake_keeps_a_series_on_its_zones_clock():
+    server = FakeEWS(tls=False, auth=("basic",))
+    server.add_mailbox("ann@example.com", "pw")
+    start = dt.datetime(2027, 3, 22, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+    master = server.add_item(
+        "ann@example.com",
+        subject="Weekly in Berlin",
+        start=start,
+        end=start + HOUR,
+        tz="W. Europe Standard Time",
+        recurrence={"pattern": "weekly", "count": 2},
+    )
+    box = server.mailboxes["ann@example.com"]
+    starts = [o["start"] for _i, o in server.occurrences(box.items[master])]
+    assert starts == [dt.datetime(2027, 3, 22, 8, tzinfo=UTC), dt.datetime(2027, 3, 29, 7, tzinfo=UTC)]

@@ -246,8 +246,9 @@ class FakeEWS(LocalServer):
         """[(index, occurrence dict)] of a recurring master, deleted ones left out."""
         rule = master["recurrence"]
         duration = master["end"] - master["start"]
+        zone = wire_time.zone(master["tz"])  # a series recurs on the clock of its time zone
         weekly = rule["pattern"] == "weekly"
-        days = rule.get("days") or [WEEKDAYS[master["start"].weekday()]]
+        days = rule.get("days") or [WEEKDAYS[master["start"].astimezone(zone).weekday()]]
         lines = recurrence.rrule_lines(
             "WEEKLY" if weekly else "DAILY",
             interval=rule.get("interval", 1),
@@ -255,10 +256,11 @@ class FakeEWS(LocalServer):
             count=rule.get("count"),
             until=rule.get("until"),
         )
-        # on UTC's clock, at most a thousand (a series without end)
-        starts = recurrence.expand(lines, master["start"], duration, limit=1000)
+        # at most a thousand (a series without end)
+        starts = recurrence.expand(lines, master["start"], duration, zone=zone, limit=1000)
         result = []
-        for index, start in starts:
+        for index, local_start in starts:
+            start = local_start.astimezone(UTC)
             if index in master["deleted"]:
                 continue
             occurrence = dict(master)

@@ -171,7 +171,9 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 "index": "first",
             }
             pattern.update(event["recurrence"]["pattern"])
-            rng = {"endDate": "0001-01-01", "recurrenceTimeZone": "UTC", "numberOfOccurrences": 0}
+            # like Graph, a series recurs on the clock of its start's zone unless told otherwise
+            zone_name = event.get("originalStartTimeZone") or "UTC"
+            rng = {"endDate": "0001-01-01", "recurrenceTimeZone": zone_name, "numberOfOccurrences": 0}
             rng.update(event["recurrence"]["range"])
             event["recurrence"] = {"pattern": pattern, "range": rng}
         event.setdefault("location", {"displayName": ""})
@@ -257,8 +259,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
 
     # -- recurrence ------------------------------------------------------
     @staticmethod
-    def _rules(master):
-        """The series' pattern and range as RFC 5545 rules (expanded on UTC's clock)."""
+    def _rules(master, zone):
+        """The series' pattern and range as RFC 5545 rules, on ``zone``'s clock."""
         pattern, rng = master["recurrence"]["pattern"], master["recurrence"]["range"]
         kind = pattern["type"]
         if kind not in ("daily", "weekly", "absoluteMonthly"):
@@ -268,7 +270,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             {"daily": "DAILY", "weekly": "WEEKLY", "absoluteMonthly": "MONTHLY"}[kind],
             interval=pattern.get("interval", 1),
             weekdays=[WEEKDAYS.index(d.lower()) for d in pattern["daysOfWeek"]] if weekly else (),
-            month_day=(pattern.get("dayOfMonth") or parse_graph_time(master["start"]).day)
+            month_day=(pattern.get("dayOfMonth") or parse_graph_time(master["start"]).astimezone(zone).day)
             if kind == "absoluteMonthly"
             else None,
             count=rng["numberOfOccurrences"] if rng["type"] == "numbered" else None,
@@ -280,9 +282,11 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         start, end = parse_graph_time(master["start"]), parse_graph_time(master["end"])
         duration = end - start
         lo, hi = recurrence.default_window(lo, hi)
+        zone = _zone(master["recurrence"]["range"].get("recurrenceTimeZone"))
         exceptions = {e["originalStart"]: e for e in mailbox.values() if e.get("seriesMasterId") == master["id"]}
         out = []
-        for _index, occ in recurrence.expand(self._rules(master), start, duration, lo=lo, hi=hi):
+        for _index, occ in recurrence.expand(self._rules(master, zone), start, duration, zone=zone, lo=lo, hi=hi):
+            occ = occ.astimezone(UTC)
             original = occ.strftime("%Y-%m-%dT%H:%M:%SZ")
             if original in exceptions:
                 exc = exceptions[original]
