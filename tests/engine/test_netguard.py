@@ -1,12 +1,12 @@
 """The network guard (issue 11, point 3): no user-chosen connection into the server's own networks."""
 
 import socket
-import threading
 
 import pytest
 
 from odoo.addons.webcrm_calendar_sync.engine import errors, netguard
 from odoo.addons.webcrm_calendar_sync.engine.providers import exchange as ex
+from odoo.addons.webcrm_calendar_sync.engine.testing.tcp import CountingListener, closed_port
 
 
 def public_resolver(host, port, **kw):
@@ -14,50 +14,11 @@ def public_resolver(host, port, **kw):
     return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]
 
 
-class Listener:
-    """A TCP socket on 127.0.0.1 that counts connections and bytes received."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.received = b""
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while True:
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            conn.settimeout(0.5)
-            try:
-                self.received += conn.recv(4096)
-            except OSError:
-                pass
-            conn.close()
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.fixture
 def listener():
-    found = Listener()
+    found = CountingListener()
     yield found
     found.close()
-
-
-def closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 @pytest.mark.parametrize(

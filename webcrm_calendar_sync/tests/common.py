@@ -1,14 +1,25 @@
+import urllib.parse
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
+import requests
+
 from odoo.tests import TransactionCase, new_test_user
 
 from ..engine.events import Attendee, RemoteEvent, Window
+from ..engine.testing.fake_ews import FakeEWS
+from ..engine.testing.fake_google import FakeGoogle
+from ..engine.testing.fake_graph import FakeGraph
 from ..engine.testing.memory import MemoryCalendar, MemoryProvider
 from ..models import calendar_sync_busy
 
 UTC = timezone.utc
+# the tests against the fake servers place their meetings around now, within this window
+NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+FAKE_SERVER_WINDOW = Window(NOW - timedelta(days=30), NOW + timedelta(days=200))
+# the mailboxes of CalendarSyncCase's Alice and Bob on the fake Exchange server
+ALICE, BOB = "alice@example.com", "bob@example.com"
 
 
 class _Calendars(dict):
@@ -100,3 +111,165 @@ class CalendarSyncCase(TransactionCase):
                 [user.id], start.replace(tzinfo=None).isoformat(" "), end.replace(tzinfo=None).isoformat(" ")
             )
         )
+
+
+class MemoryAccountsCase(CalendarSyncCase):
+    """Alice's Google and Bob's Microsoft 365 account, both on in-memory calendars, and a customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.acc_alice = cls.make_account(cls.alice)
+        cls.acc_bob = cls.make_account(cls.bob, provider="microsoft")
+        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
+
+    def sync(self, account, **kw):
+        with self.memory_providers(), self.freeze_window():
+            return account._sync(**kw)
+
+    def run_push(self, **kw):
+        with self.memory_providers():
+            self.env["calendar.sync.binding"]._cron_push(**kw)
+
+    def events_of(self, account):
+        return self.env["calendar.sync.binding"].search([("account_id", "=", account.id)]).event_id
+
+
+class FakeGoogleCase(CalendarSyncCase):
+    """The addon configured for the local fake Google server (a fresh server state per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGoogle().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_google_client_id": cls.server.client_id,
+                "calendar_sync_google_client_secret": cls.server.client_secret,
+                "calendar_sync_google_auth_uri": cls.server.auth_uri,
+                "calendar_sync_google_token_uri": cls.server.token_uri,
+                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
+            }
+        ).execute()
+
+    def setUp(self):
+        super().setUp()
+        # the database is rolled back after every test: so is the server
+        self.server.calendars.clear()
+        self.server.invitations.clear()
+        self.server.clear_faults()
+        self.patch_window(FAKE_SERVER_WINDOW)
+
+    def subscribe(self, user):
+        """The whole 'Authenticate and subscribe' round trip, as the browser does it."""
+        account = self.env["calendar.sync.account"].with_user(user).create({"provider": "google"})
+        session = {}
+        action = account._subscribe_google(session=session)
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
+        self.assertEqual(query["access_type"], "offline")
+        self.assertEqual(query["code_challenge_method"], "S256")
+        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        location = urllib.parse.urlsplit(answer.headers["Location"])
+        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/google"))
+        params = dict(urllib.parse.parse_qsl(location.query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("google", params, session)
+        self.assertEqual(account.state, "subscribed")
+        self.assertEqual(account.email, user.email)
+        return account
+
+    def subjects(self, user):
+        """The titles of the events in ``user``'s calendar on the server, sorted."""
+        return sorted(e["summary"] for e in self.server.events_of(user.email))
+
+
+class FakeGraphCase(CalendarSyncCase):
+    """The addon configured for the local fake identity platform + Graph (a fresh state per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeGraph().start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create(
+            {
+                "calendar_sync_microsoft_client_id": cls.server.client_id,
+                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
+                "calendar_sync_microsoft_tenant": "organizations",
+                "calendar_sync_microsoft_authority_host": cls.server.url,
+                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
+            }
+        ).execute()
+        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.invitations.clear()
+        self.server.clear_faults()
+        self.patch_window(FAKE_SERVER_WINDOW)
+
+    def subscribe(self, user):
+        """The whole 'Authenticate and subscribe' round trip, as the browser does it."""
+        account = (
+            self.env["calendar.sync.account"].with_user(user).create({"provider": "microsoft", "email": user.email})
+        )
+        session = {}
+        action = account._subscribe_microsoft(session=session)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
+        self.assertEqual(query["login_hint"], user.email)
+        self.assertEqual(query["code_challenge_method"], "S256")
+        answer = requests.get(action["url"], allow_redirects=False, verify=self.server.ca_file, timeout=10)
+        location = urllib.parse.urlsplit(answer.headers["Location"])
+        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/microsoft"))
+        params = dict(urllib.parse.parse_qsl(location.query))
+        self.env["calendar.sync.account"].with_user(user)._oauth_finish("microsoft", params, session)
+        self.assertEqual(account.state, "subscribed", account.last_error)
+        return account
+
+    def subjects(self, user):
+        """The titles of the events in ``user``'s mailbox on the server, sorted."""
+        return sorted(e["subject"] for e in self.server.events_of(user.email))
+
+
+class FakeEWSCase(CalendarSyncCase):
+    """The addon configured for the local fake Exchange server, with Alice's mailbox (a fresh
+    server state per test)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = FakeEWS(auth=("ntlm", "basic")).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.server.ca_file}).execute()
+
+    def setUp(self):
+        super().setUp()
+        self.server.mailboxes.clear()
+        self.server.invitations.clear()
+        self.server.clear_faults()
+        self.server.add_mailbox(ALICE, "alice-pw")
+        self.patch_window(FAKE_SERVER_WINDOW)
+
+    def subscribe(self, user, password=None, url=None):
+        """'Save and subscribe' with the user's mailbox password (``<login>-pw`` on the fake)."""
+        account = (
+            self.env["calendar.sync.account"]
+            .with_user(user)
+            .create(
+                {
+                    "provider": "exchange",
+                    "email": user.email,
+                    "ews_url": url or self.server.url,
+                    "password": password or f"{user.login}-pw",
+                }
+            )
+        )
+        account.action_subscribe()
+        return account
+
+    def subjects(self, user):
+        """The titles of the items in ``user``'s mailbox on the server, sorted."""
+        return sorted(i["subject"] for i in self.server.mailboxes[user.email].items.values())

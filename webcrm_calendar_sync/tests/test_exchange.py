@@ -5,48 +5,19 @@ import datetime as dt
 from odoo.exceptions import UserError
 
 from ..engine.events import Window
-from ..engine.testing.fake_ews import FakeEWS
 from ..engine.testing.fake_google import FakeGoogle
-from .common import CalendarSyncCase
-
-UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-ALICE, BOB = "alice@example.com", "bob@example.com"
+from .common import ALICE, BOB, NOW, UTC, FakeEWSCase
 
 
-class TestExchange(CalendarSyncCase):
+class TestExchange(FakeEWSCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeEWS(auth=("ntlm", "basic")).start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.server.ca_file}).execute()
         cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
 
     def setUp(self):
         super().setUp()
-        self.server.mailboxes.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.server.add_mailbox(ALICE, "alice-pw")
         self.server.add_mailbox(BOB, "bob-pw")
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    def subscribe(self, user, password=None, url=None):
-        account = (
-            self.env["calendar.sync.account"]
-            .with_user(user)
-            .create(
-                {
-                    "provider": "exchange",
-                    "email": user.email,
-                    "ews_url": url or self.server.url,
-                    "password": password or f"{user.login}-pw",
-                }
-            )
-        )
-        account.action_subscribe()
-        return account
 
     def item(self, email, subject, start, hours=1, **kw):
         return self.server.add_item(email, subject=subject, start=start, end=start + dt.timedelta(hours=hours), **kw)

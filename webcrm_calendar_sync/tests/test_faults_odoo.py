@@ -7,18 +7,10 @@ import datetime as dt
 from unittest.mock import patch
 
 from ..engine import errors
-from ..engine.events import Window
 from ..engine.providers.exchange import ExchangeProvider
 from ..engine.providers.google import GoogleProvider
 from ..engine.providers.microsoft import MicrosoftProvider
-from ..engine.testing.fake_ews import FakeEWS
-from ..engine.testing.fake_google import FakeGoogle
-from ..engine.testing.fake_graph import FakeGraph
-from . import test_exchange, test_google, test_microsoft
-from .common import CalendarSyncCase
-
-UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+from .common import ALICE, BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
 
 
 class Boom(Exception):
@@ -26,12 +18,10 @@ class Boom(Exception):
 
 
 class FaultCases:
-    """The cases, run against each provider's fake (see the classes below)."""
+    """The cases, run against each provider's fake (see the classes below, whose case gives
+    ``server``, ``subscribe`` and ``subjects``)."""
 
     provider_class = None
-
-    def subjects(self, user):
-        raise NotImplementedError
 
     def new_meeting(self, name, days=3):
         start = (NOW + dt.timedelta(days=days)).replace(tzinfo=None)
@@ -192,94 +182,18 @@ class SharedMeetingCases:
         )
 
 
-class TestGoogleFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
+class TestGoogleFaults(FaultCases, SharedMeetingCases, FakeGoogleCase):
     provider_class = GoogleProvider
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = FakeGoogle().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_google_client_id": cls.server.client_id,
-                "calendar_sync_google_client_secret": cls.server.client_secret,
-                "calendar_sync_google_auth_uri": cls.server.auth_uri,
-                "calendar_sync_google_token_uri": cls.server.token_uri,
-                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
-            }
-        ).execute()
 
-    def setUp(self):
-        super().setUp()
-        self.server.calendars.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    subscribe = test_google.TestGoogle.subscribe
-
-    def subjects(self, user):
-        return sorted(e["summary"] for e in self.server.events_of(user.email))
-
-
-class TestMicrosoftFaults(FaultCases, SharedMeetingCases, CalendarSyncCase):
+class TestMicrosoftFaults(FaultCases, SharedMeetingCases, FakeGraphCase):
     provider_class = MicrosoftProvider
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = FakeGraph().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_microsoft_client_id": cls.server.client_id,
-                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
-                "calendar_sync_microsoft_tenant": "organizations",
-                "calendar_sync_microsoft_authority_host": cls.server.url,
-                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
-            }
-        ).execute()
-        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
 
-    def setUp(self):
-        super().setUp()
-        self.server.mailboxes.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    subscribe = test_microsoft.TestMicrosoft.subscribe
-
-    def subjects(self, user):
-        return sorted(e["subject"] for e in self.server.events_of(user.email))
-
-
-class TestExchangeFaults(FaultCases, CalendarSyncCase):
+class TestExchangeFaults(FaultCases, FakeEWSCase):
     provider_class = ExchangeProvider
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = FakeEWS(auth=("ntlm", "basic")).start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.server.ca_file}).execute()
-
-    def setUp(self):
-        super().setUp()
-        self.server.mailboxes.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.server.add_mailbox(test_exchange.ALICE, "alice-pw")
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    subscribe = test_exchange.TestExchange.subscribe
-
-    def subjects(self, user):
-        return sorted(i["subject"] for i in self.server.mailboxes[user.email].items.values())
-
     def test_organiser_deletes_a_shared_meeting_the_attendees_copy_goes(self):
-        ALICE, BOB = test_exchange.ALICE, test_exchange.BOB
         self.server.add_mailbox(BOB, "bob-pw")
         uid = "shared-uid-2@corp"
         start = NOW + dt.timedelta(days=4)

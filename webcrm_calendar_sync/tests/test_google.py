@@ -2,18 +2,10 @@
 
 import datetime as dt
 import json
-import urllib.parse
-
-import requests
 
 from odoo.exceptions import UserError
 
-from ..engine.events import Window
-from ..engine.testing.fake_google import FakeGoogle
-from .common import CalendarSyncCase
-
-UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+from .common import NOW, UTC, FakeGoogleCase
 
 
 def gbody(summary, start, hours=1, tz="UTC", **kw):
@@ -26,49 +18,11 @@ def gbody(summary, start, hours=1, tz="UTC", **kw):
     }
 
 
-class TestGoogle(CalendarSyncCase):
+class TestGoogle(FakeGoogleCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGoogle().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_google_client_id": cls.server.client_id,
-                "calendar_sync_google_client_secret": cls.server.client_secret,
-                "calendar_sync_google_auth_uri": cls.server.auth_uri,
-                "calendar_sync_google_token_uri": cls.server.token_uri,
-                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
-            }
-        ).execute()
         cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
-
-    def setUp(self):
-        super().setUp()
-        # a fresh server state per test (the database is rolled back)
-        self.server.calendars.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    def subscribe(self, user):
-        """The whole 'Authenticate and subscribe' round trip, as the browser does it."""
-        account = self.env["calendar.sync.account"].with_user(user).create({"provider": "google"})
-        session = {}
-        action = account._subscribe_google(session=session)
-        self.assertEqual(action["type"], "ir.actions.act_url")
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
-        self.assertEqual(query["access_type"], "offline")
-        self.assertEqual(query["code_challenge_method"], "S256")
-        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
-        self.assertEqual(answer.status_code, 302)
-        location = urllib.parse.urlsplit(answer.headers["Location"])
-        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/google"))
-        params = dict(urllib.parse.parse_qsl(location.query))
-        self.env["calendar.sync.account"].with_user(user)._oauth_finish("google", params, session)
-        self.assertEqual(account.state, "subscribed")
-        self.assertEqual(account.email, user.email)
-        return account
 
     def gevents(self, user):
         return self.server.events_of(user.email)

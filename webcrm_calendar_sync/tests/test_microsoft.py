@@ -1,18 +1,10 @@
 """Microsoft 365 end to end: the addon against the local fake identity platform + Graph."""
 
 import datetime as dt
-import urllib.parse
-
-import requests
 
 from odoo import fields
 
-from ..engine.events import Window
-from ..engine.testing.fake_graph import FakeGraph
-from .common import CalendarSyncCase
-
-UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+from .common import NOW, FakeGraphCase
 
 
 def mbody(subject, start, hours=1, **kw):
@@ -24,47 +16,11 @@ def mbody(subject, start, hours=1, **kw):
     }
 
 
-class TestMicrosoft(CalendarSyncCase):
+class TestMicrosoft(FakeGraphCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGraph().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_microsoft_client_id": cls.server.client_id,
-                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
-                "calendar_sync_microsoft_tenant": "organizations",
-                "calendar_sync_microsoft_authority_host": cls.server.url,
-                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
-            }
-        ).execute()
-        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
         cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
-
-    def setUp(self):
-        super().setUp()
-        self.server.mailboxes.clear()
-        self.server.invitations.clear()
-        self.server.clear_faults()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
-
-    def subscribe(self, user):
-        account = (
-            self.env["calendar.sync.account"].with_user(user).create({"provider": "microsoft", "email": user.email})
-        )
-        session = {}
-        action = account._subscribe_microsoft(session=session)
-        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action["url"]).query))
-        self.assertEqual(query["login_hint"], user.email)
-        self.assertEqual(query["code_challenge_method"], "S256")
-        answer = requests.get(action["url"], allow_redirects=False, verify=self.server.ca_file, timeout=10)
-        location = urllib.parse.urlsplit(answer.headers["Location"])
-        self.assertTrue(location.path.endswith("/webcrm_calendar_sync/oauth/microsoft"))
-        params = dict(urllib.parse.parse_qsl(location.query))
-        self.env["calendar.sync.account"].with_user(user)._oauth_finish("microsoft", params, session)
-        self.assertEqual(account.state, "subscribed", account.last_error)
-        return account
 
     def test_subscribe_sync_resync_and_removal(self):
         self.server.add_user("alice@example.com")

@@ -7,30 +7,12 @@ from unittest.mock import patch
 
 from odoo.tools import mute_logger
 
-from .common import UTC, CalendarSyncCase
+from .common import UTC, MemoryAccountsCase
 
 LOGGER = "odoo.addons.webcrm_calendar_sync"
 
 
-class TestMirrorRules(CalendarSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.acc_alice = cls.make_account(cls.alice)
-        cls.acc_bob = cls.make_account(cls.bob, provider="microsoft")
-        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
-
-    def sync(self, account, **kw):
-        with self.memory_providers(), self.freeze_window():
-            return account._sync(**kw)
-
-    def run_push(self):
-        with self.memory_providers():
-            self.env["calendar.sync.binding"]._cron_push()
-
-    def events_of(self, account):
-        return self.env["calendar.sync.binding"].search([("account_id", "=", account.id)]).event_id
-
+class TestMirrorRules(MemoryAccountsCase):
     # -- bad events ---------------------------------------------------------
     def test_one_bad_event_never_stops_the_account(self):
         cal = self.calendars[self.acc_alice.id]

@@ -1,47 +1,16 @@
 """Issue 11, points 2 and 3 in Odoo: a user's EWS URL cannot reach the server's own network."""
 
-import socket
-import threading
-
 from odoo.exceptions import UserError
 
+from ..engine.testing.tcp import CountingListener, closed_port
 from .common import CalendarSyncCase
-
-
-class _Listener:
-    """A TCP socket on 127.0.0.1 counting the connections it gets."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def _run(self):
-        while True:
-            try:
-                conn, _addr = self.sock.accept()
-            except OSError:
-                return
-            self.accepted += 1
-            conn.close()
-
-
-def _closed_port():
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 class TestNetworkGuard(CalendarSyncCase):
     def setUp(self):
         super().setUp()
-        self.listener = _Listener()
-        self.addCleanup(self.listener.sock.close)
+        self.listener = CountingListener()
+        self.addCleanup(self.listener.close)
         self.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.allowed_private_hosts", "")
 
     def account(self, url):
@@ -55,7 +24,7 @@ class TestNetworkGuard(CalendarSyncCase):
         messages = set()
         for url in (
             f"https://127.0.0.1:{self.listener.port}/EWS/Exchange.asmx",  # something listens
-            f"https://127.0.0.1:{_closed_port()}/EWS/Exchange.asmx",  # nothing listens
+            f"https://127.0.0.1:{closed_port()}/EWS/Exchange.asmx",  # nothing listens
             "https://127.0.0.1:5432/EWS/Exchange.asmx",  # the database
         ):
             account = self.account(url)

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 
 from ..engine import errors
 from ..engine.testing.memory import MemoryProvider
-from .common import CalendarSyncCase
+from .common import MemoryAccountsCase
 
 
 class KeyedMemoryProvider(MemoryProvider):
@@ -28,14 +28,7 @@ class KeyedMemoryProvider(MemoryProvider):
         return stored
 
 
-class TestOutbox(CalendarSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.acc_alice = cls.make_account(cls.alice)
-        cls.acc_bob = cls.make_account(cls.bob, provider="microsoft")
-        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
-
+class TestOutbox(MemoryAccountsCase):
     def new_meeting(self, name="Booked", user=None, **vals):
         user = user or self.alice
         return (
@@ -51,10 +44,6 @@ class TestOutbox(CalendarSyncCase):
                 }
             )
         )
-
-    def run_push(self, **kw):
-        with self.memory_providers():
-            self.env["calendar.sync.binding"]._cron_push(**kw)
 
     def requests(self):
         return sum(p.requests for p in self.providers)

@@ -4,24 +4,10 @@ from datetime import date, datetime, timedelta
 
 from odoo.exceptions import UserError
 
-from .common import UTC, CalendarSyncCase
+from .common import UTC, MemoryAccountsCase
 
 
-class TestSyncApply(CalendarSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.acc_alice = cls.make_account(cls.alice)
-        cls.acc_bob = cls.make_account(cls.bob, provider="microsoft")
-        cls.customer = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
-
-    def sync(self, account, **kw):
-        with self.memory_providers(), self.freeze_window():
-            return account._sync(**kw)
-
-    def events_of(self, account):
-        return self.env["calendar.sync.binding"].search([("account_id", "=", account.id)]).event_id
-
+class TestSyncApply(MemoryAccountsCase):
     def mails(self):
         return self.env["mail.mail"].sudo().search_count([]), self.env["mail.message"].sudo().search_count(
             [("message_type", "in", ("email", "notification"))]
