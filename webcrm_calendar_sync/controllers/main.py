@@ -23,7 +23,13 @@ class CalendarSyncOAuth(http.Controller):
         try:
             account = Account._oauth_finish(provider, params, request.session)
         except ValueError as exc:
-            # a state that is not ours (forged, replayed, other session): refuse
+            # a state that is not ours (forged, replayed, other session): refuse, saying what to
+            # do in the user's language; the log keeps the precise reason
             _logger.warning("Calendar OAuth return refused: %s", exc)
-            raise BadRequest(str(exc)) from None
+            raise BadRequest(
+                request.env._(
+                    "This sign-in answer cannot be used: it was already used, it has expired or it belongs to "
+                    "another session. Open your synced calendar in Odoo and subscribe again."
+                )
+            ) from None
         return request.redirect(account._form_url())

@@ -9,9 +9,11 @@ import re
 import polib
 
 from odoo.exceptions import UserError
+from odoo.tests import tagged
 
 from ..engine import errors as sync_errors
 from .common import CalendarSyncCase
+from .test_ui import CalendarUiCase
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|t-out|object\.|\$\{")
 FORMAT = re.compile(r"%\([a-z_]+\)s|%[sd]|\{\{.*?\}\}|\bt-[a-z]+=")
@@ -145,3 +147,16 @@ class TestSwedish(CalendarSyncCase):
             self.assertEqual(
                 sorted(FORMAT.findall(entry.msgid)), sorted(FORMAT.findall(translated.msgstr)), entry.msgid
             )
+
+
+@tagged("post_install", "-at_install")
+class TestSwedishPages(CalendarUiCase):
+    def test_refused_sign_in_answer_says_what_to_do_in_the_users_language(self):
+        self.env["res.lang"]._activate_lang("sv_SE")
+        self.alice.lang = "sv_SE"
+        self.authenticate("alice", "alice")
+        response = self.url_open("/webcrm_calendar_sync/oauth/google?state=forged&code=x")
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Det här inloggningssvaret kan inte användas", response.text)
+        self.assertIn("prenumerera igen", response.text)
+        self.assertNotIn("OAuth state", response.text, "the log's technical reason is not shown")
