@@ -51,6 +51,7 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_meeting_text_tour"
             content: "The merged text shows in the description, before anything is saved",
             trigger:
                 ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to Quarterly review):contains(Acme AB):contains(Ann Andersson)",
+            timeout: 30000, // a server round trip on a loaded machine
         },
         {
             trigger: ".o_form_view button[name=action_apply_text_template]:contains(Edit template)",
@@ -75,10 +76,12 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_meeting_text_tour"
         {
             content: "It says from which calendar, to one attendee (singular)",
             trigger: ".o_notification:contains(from Alice's Google Calendar to 1 attendee):not(:contains(1 attendees))",
+            timeout: 30000, // a server round trip on a loaded machine
         },
         {
             content: "The meeting is saved, with nothing left unsaved in the form",
             trigger: "body:not(:has(.o_form_dirty)) .o_breadcrumb:contains(Quarterly review)",
+            timeout: 30000, // a server round trip on a loaded machine
         },
     ],
 });
@@ -94,6 +97,7 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_quick_create_send_
         {
             content: "The quick-create dialog offers Save and send invitation",
             trigger: ".modal .o_form_view button[name=action_save_and_send_invitation]",
+            timeout: 30000, // a server round trip on a loaded machine
         },
         {
             trigger: ".modal .o_form_view .o_field_widget[name=name] input",
@@ -121,10 +125,12 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_quick_create_send_
         {
             content: "It says what it did: from which calendar, to how many attendees",
             trigger: ".o_notification:contains(from Alice's Google Calendar to 3 attendees)",
+            timeout: 30000, // a server round trip on a loaded machine
         },
         {
             content: "The dialog closed and the meeting is in the calendar",
             trigger: "body:not(:has(.modal .o_form_view)) .o_calendar_renderer .fc-event:contains(Steering group)",
+            timeout: 30000, // a server round trip on a loaded machine
         },
     ],
 });
