@@ -2,8 +2,9 @@ PYTHON ?= python3
 PROVIDER ?= google
 EVENTS ?= 1000
 ACCOUNTS ?= 1000
+FIRST_SYNC_EVENTS ?= 10000
 
-.PHONY: setup test lint format bench bench-scale demo
+.PHONY: setup test lint format bench bench-scale bench-first-sync demo
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +27,9 @@ bench:
 
 bench-scale:
 	$(PYTHON) bench/scale.py --accounts $(ACCOUNTS) $(if $(BENCH_DB),--bench-db $(BENCH_DB))
+
+bench-first-sync:
+	$(PYTHON) bench/first_sync.py --events $(FIRST_SYNC_EVENTS)
 
 demo:
 	bash scripts/demo.sh

@@ -402,3 +402,32 @@ def test_credentials_never_reach_the_logs(server, caplog):
     assert "Authorization" in caplog.text or server.auth == "ntlm"  # the headers were logged, redacted
     for secret in ("ann-pw", "Wr0ng-secret", base64.b64encode(b"ann@corp.test:ann-pw").decode()):
         assert secret not in text
+
+
+def test_sync_batches_one_at_a_time_resume_in_another_provider_object(server):
+    for i in range(7):
+        server.add_item(
+            ANN, subject=f"M{i}", start=NOW + dt.timedelta(hours=i), end=NOW + dt.timedelta(hours=i, minutes=30)
+        )
+    server.add_item(
+        ANN,
+        subject="Weekly",
+        start=NOW + dt.timedelta(days=1),
+        end=NOW + dt.timedelta(days=1, hours=1),
+        recurrence={"pattern": "weekly", "count": 3},
+    )
+    seen, page, pages = [], None, 0
+    while True:
+        changes = make(server, page_size=3).list_page(None, WINDOW, page)  # a new worker for each page
+        pages += 1
+        seen += [e.summary for e in changes.events]
+        if not changes.next_page:
+            break
+        assert not changes.complete and not changes.next_state and not changes.complete_series
+        page = changes.next_page
+    assert pages == 3 and changes.complete and changes.next_state
+    # the series met on the way is expanded with the last page
+    assert len(changes.complete_series) == 1
+    assert sorted(seen) == sorted([f"M{i}" for i in range(7)] + ["Weekly"] * 3)
+    again = make(server).list_changes(changes.next_state, WINDOW)
+    assert again.events == [] and again.deleted_ids == []

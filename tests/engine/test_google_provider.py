@@ -249,3 +249,24 @@ def test_client_built_once_per_thread_and_credentials_never_mixed(server):
     bob_request = bob.service.events().list(calendarId="primary")
     assert [e["summary"] for e in bob_request.execute()["items"]] == ["Bob"]
     assert len(ann_request.execute()["items"]) == 3
+
+
+def test_pages_one_at_a_time_resume_in_another_provider_object(server):
+    for i in range(7):
+        server.add_event("ann@example.com", body(f"E{i}", NOW + dt.timedelta(days=i)))
+    seen, page, pages = [], None, 0
+    while True:
+        provider, _ = make(server, page_size=3)  # a new worker process for each page
+        changes = provider.list_page(None, WINDOW, page)
+        pages += 1
+        assert changes.full and changes.requests == 1
+        seen += [e.summary for e in changes.events]
+        if not changes.next_page:
+            break
+        assert not changes.complete and not changes.next_state
+        page = changes.next_page
+    assert pages == 3 and changes.complete and changes.next_state
+    assert sorted(seen) == [f"E{i}" for i in range(7)]
+    # the last page's sync state is a real starting point: nothing changed since
+    again = provider.list_changes(changes.next_state, WINDOW)
+    assert again.events == [] and again.deleted_ids == []

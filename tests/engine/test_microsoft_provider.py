@@ -226,3 +226,22 @@ def test_silent_refresh_and_revoked_grant(server):
     with pytest.raises(errors.AuthRevoked) as info:
         fresh.list_changes(None, WINDOW)
     assert "Subscribe again" in str(info.value)
+
+
+def test_delta_pages_one_at_a_time_resume_in_another_provider_object(server):
+    for i in range(7):
+        server.add_event("ann@example.com", gbody(f"E{i}", NOW + dt.timedelta(days=i + 1)))
+    seen, page, pages = [], None, 0
+    while True:
+        provider, _ = make(server)  # page_size=3; a new worker process for each page
+        changes = provider.list_page(None, WINDOW, page)
+        pages += 1
+        seen += [e.summary for e in changes.events]
+        if not changes.next_page:
+            break
+        assert not changes.complete and not changes.next_state
+        page = changes.next_page
+    assert pages == 3 and changes.complete and changes.next_state
+    assert sorted(seen) == [f"E{i}" for i in range(7)]
+    again = provider.list_changes(changes.next_state, WINDOW)
+    assert again.events == [] and again.deleted_ids == []

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from odoo.addons.webcrm_calendar_sync.engine.events import CANCELLED, MASTER, OCCURRENCE, ChangeSet, RemoteEvent, Window
-from odoo.addons.webcrm_calendar_sync.engine.reconcile import BindingState, plan_changes, uid_key
+from odoo.addons.webcrm_calendar_sync.engine.reconcile import BindingState, plan_changes, plan_sweep, uid_key
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -297,3 +297,23 @@ def test_a_second_copy_of_a_bound_meeting_in_the_same_calendar_is_linked():
     bound = binding("first", 5, ical_uid="odoo-uid-1@odoo")
     plan = plan_changes(ChangeSet(events=[remote("first"), remote("second", uid="odoo-uid-1@odoo")]), [bound])
     assert not plan.create and [(link.remote.external_id, link.event_id) for link in plan.link] == [("second", 5)]
+
+
+def test_a_paged_full_listing_sweeps_after_its_last_page():
+    window = Window(dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
+    inside = dt.datetime(2026, 6, 1, tzinfo=UTC)
+    bound = [binding(f"b{i}", i + 1, start=inside) for i in range(10)]
+    # a page never removes what it does not mention, even when it is the last one
+    page = ChangeSet(events=[remote("b0")], full=True, complete=True)
+    assert plan_changes(page, bound, window=window, sweep=False).delete == []
+    # after the last page: the unlisted ones inside the window are gone, the ones outside stay
+    outside = binding("old", 99, start=dt.datetime(2025, 6, 1, tzinfo=UTC))
+    plan = plan_sweep([bound[3], outside], 10, window=window)
+    assert [b.external_id for b in plan.delete] == ["b3"] and not plan.hold_sync_state
+    # a collapsed listing (most of the bound meetings unlisted) removes nothing, until confirmed
+    plan = plan_sweep(bound[2:], 10, window=window)
+    assert plan.delete == [] and plan.hold_sync_state and plan.mass_delete_blocked == 8
+    confirmed = plan_sweep(bound[2:], 10, window=window, held_ids=plan.held_ids)
+    assert len(confirmed.delete) == 8 and not confirmed.hold_sync_state
+    # nothing listed at all: held as well
+    assert plan_sweep(bound, 10, window=window).hold_sync_state

@@ -335,6 +335,12 @@ class ChangeSet:
     #: :func:`invalid_reason`): not in ``events``, yet present on the provider, so a full
     #: listing does not take them for deleted
     invalid: list = field(default_factory=list)
+    #: one page of a paged listing (:meth:`CalendarProvider.list_page`): where the next page
+    #: starts (an opaque string to pass back), None on the last page, which alone carries
+    #: ``next_state``
+    next_page: Optional[str] = None
+    #: how many events the whole listing holds, when the provider says (else None)
+    estimated_total: Optional[int] = None
 
 
 @dataclass(frozen=True)

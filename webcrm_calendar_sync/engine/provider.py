@@ -57,6 +57,22 @@ class CalendarProvider(abc.ABC):
         the caller then calls again with ``state=None``.
         """
 
+    def list_page(self, state: Optional[str], window: Window, page: Optional[str] = None) -> ChangeSet:
+        """One page of the changes since ``state`` (None: of the whole ``window``).
+
+        ``page`` is ``changes.next_page`` of the previous page (None: the first page). A page
+        is converted as :meth:`list_changes` converts a listing; it has ``next_page`` set when
+        more follow, and the last page alone has ``next_state``. Each page stands alone: the
+        caller applies it and may keep ``next_page`` to resume later, in another process,
+        with the same ``state`` and ``window``. Only the last page is ``complete``, and it lists
+        only its own events: what a paged full listing left out is decided by the caller once
+        the last page is applied (:func:`reconcile.plan_sweep`), never from one page. The
+        default lists everything as one page.
+        """
+        if page:
+            raise ValueError(f"{type(self).__name__} lists in one page: no page {page!r} to resume at")
+        return self.list_changes(state, window)
+
     @abc.abstractmethod
     def get_event(self, external_id: str) -> RemoteEvent:
         """One event; :class:`errors.NotFound` when it is gone."""

@@ -163,6 +163,7 @@ def plan_changes(
     mass_delete_ratio: float = 0.5,
     mass_delete_min: int = 2,
     held_ids: Optional[Iterable[str]] = None,
+    sweep: bool = True,
 ) -> Plan:
     """Compute what to do in Odoo for ``changes``.
 
@@ -175,6 +176,8 @@ def plan_changes(
         they are linked, never duplicated (M1)
     :param held_ids: ``plan.held_ids`` of the previous sync of this account, when its
         listing collapsed (see the module's docstring)
+    :param sweep: False for one page of a paged full listing: what the listing left out
+        is decided after its last page, by :func:`plan_sweep`
     """
     legacy_index = legacy_index or {}
     plan = Plan()
@@ -282,11 +285,46 @@ def plan_changes(
                 handled.add(binding.external_id)
                 seen.add(binding.external_id)
                 plan.delete.append(binding)
-    if changes.full and changes.complete:
+    if changes.full and changes.complete and sweep:
         _plan_gone(plan, by_external, seen, handled, window, mass_delete_ratio, mass_delete_min, held_ids)
         if plan.hold_sync_state:
             # a caller that stores whatever sync state it is given does not cement the collapse
             changes.next_state = None
+    return plan
+
+
+def plan_sweep(
+    unlisted: Iterable[BindingState],
+    in_window: int,
+    *,
+    window: Optional[Window] = None,
+    mass_delete_ratio: float = 0.5,
+    mass_delete_min: int = 2,
+    held_ids: Optional[Iterable[str]] = None,
+) -> Plan:
+    """The end of a full listing applied page by page (:meth:`CalendarProvider.list_page`).
+
+    :param unlisted: the account's bindings that no page of the listing mentioned (neither
+        listed, nor deleted, nor reported invalid)
+    :param in_window: how many of the account's bindings lie in ``window`` (listed or not)
+
+    The same rules as a full listing read at once: the unlisted bindings inside the window
+    are gone, unless the listing collapsed (see the module's docstring), which removes
+    nothing and says ``hold_sync_state``.
+    """
+    plan = Plan()
+    unlisted = list(unlisted)
+    gone = [b for b in unlisted if _in_window(b, window)]
+    if not gone:
+        return plan
+    if is_collapsed(len(gone), max(in_window, len(gone)), mass_delete_ratio, mass_delete_min):
+        confirmed = held_ids is not None and {b.external_id for b in gone} <= set(held_ids)
+        if not confirmed:
+            plan.mass_delete_blocked = len(gone)
+            plan.hold_sync_state = True
+            plan.held_ids = sorted(b.external_id for b in gone)
+            return plan
+    plan.delete.extend(gone)
     return plan
 
 

@@ -14,6 +14,7 @@ from . import (
     calendar_sync_account_messages,
     calendar_sync_account_microsoft,
     calendar_sync_account_oauth,
+    calendar_sync_account_paging,
     calendar_sync_account_schedule,
     calendar_sync_account_webhook,
     calendar_sync_binding,

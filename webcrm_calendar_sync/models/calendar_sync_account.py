@@ -375,22 +375,106 @@ class CalendarSyncAccount(models.Model):
             raise UserError(self._sync_error_message(exc)) from None
 
     def action_synchronize(self):
-        """'Synchronise' button: sync now, report the outcome on the form."""
+        """'Synchronize' button: the changes since the last sync, now, and a notification saying
+        what happened. A first sync (the whole calendar) is queued to the scheduled sync instead,
+        which runs it in the background page by page."""
         self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self._check_enabled()
+        lines, kind, many = [], "success", len(self) > 1
         for account in self:
             if account.state == "draft":
                 raise UserError(_("Subscribe the calendar before synchronising it."))
-            account._sync(raise_errors=False, when_busy="raise")
-        return True
+            account._check_can_queue()
+            if account._needs_full_listing():
+                account._lock_or_busy()
+                account._queue_full_sync()
+                lines.append(account._notify_line(account._queued_text(), many))
+                kind = "info" if kind == "success" else kind
+                continue
+            summary = account._sync(raise_errors=False, when_busy="raise")
+            if summary is None and account.state == "error":
+                lines.append(account._notify_line(account.last_error, many))
+                kind = "danger"
+            elif summary is None:
+                lines.append(
+                    account._notify_line(_("Another sync was under way; this one runs within a minute."), many)
+                )
+                kind = "warning" if kind != "danger" else kind
+            elif summary.get("partial"):
+                lines.append(account._notify_line(account._queued_text(), many))
+                kind = "info" if kind == "success" else kind
+            else:
+                lines.append(account._notify_line(account._summary_text(summary), many))
+        return self._notification(_("Synchronize"), lines, kind)
 
     def action_full_resync(self):
+        """'Full resync' button: the whole calendar is listed again, in the background, page by page."""
         self.check_access("write")  # callable over RPC: on the caller's own accounts only (or an admin)
         self._check_enabled()
+        lines, many = [], len(self) > 1
         for account in self:
-            account.sudo().sync_state = False
-            account._sync(raise_errors=False, when_busy="raise")
-        return True
+            if account.state == "draft":
+                raise UserError(_("Subscribe the calendar before synchronising it."))
+            account._check_can_queue()
+            account._lock_or_busy()
+            account._queue_full_sync(restart=True)
+            lines.append(account._notify_line(account._queued_text(), many))
+        return self._notification(_("Full resync"), lines, "info")
+
+    def _check_can_queue(self):
+        self.ensure_one()
+        if self.needs_reauth:
+            raise UserError(
+                _("Access to this calendar must be granted again before it can be synchronised: subscribe it again.")
+            )
+
+    def _lock_or_busy(self):
+        if not self._try_lock():
+            raise UserError(_("This calendar is already being synchronised. Wait a moment, then look again."))
+
+    def _queued_text(self):
+        return _(
+            "The whole calendar is being read in the background, page by page: meetings appear as each page is "
+            "done, and the account shows how far it got. Nothing more to do."
+        )
+
+    def _summary_text(self, summary):
+        """'12 added, 3 updated, 1 removed', from a plan summary."""
+        added = summary.get("create", 0) + summary.get("link", 0)
+        updated = summary.get("update", 0) + summary.get("conflicts", 0)
+        removed = summary.get("delete", 0)
+        if not (added or updated or removed):
+            text = _("Up to date: nothing changed since the last sync.")
+        else:
+            text = _(
+                "%(added)s added, %(updated)s updated, %(removed)s removed.",
+                added=added,
+                updated=updated,
+                removed=removed,
+            )
+        if summary.get("skipped_invalid"):
+            text += " " + _("%s events could not be mirrored (listed on the account).", summary["skipped_invalid"])
+        if summary.get("hold_sync_state"):
+            text += " " + _("The listing looked incomplete, so nothing was removed (see the warning on the account).")
+        return text
+
+    def _notify_line(self, text, many):
+        """One account's line of a notification: named when several accounts are reported."""
+        return f"{self.name}: {text}" if many else text
+
+    def _notification(self, title, lines, kind):
+        """Odoo's display_notification client action; the form (or list) reloads to show the new state."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": "\n".join(lines),
+                "type": kind,
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_pause(self):
         self.write({"state": "paused"})
@@ -453,7 +537,8 @@ class CalendarSyncAccount(models.Model):
                 "email": a.email or "",
                 "state": a.state,
                 "last_sync": fields.Datetime.to_string(a.last_sync_date) if a.last_sync_date else False,
-                "syncing": bool(a.sync_requested_date),
+                "syncing": bool(a.sync_requested_date) or (a.full_sync_running and a.state != "error"),
+                "progress": a.full_sync_running and a.sync_progress_text,
                 "error": a.last_error if a.state == "error" or a.needs_reauth else False,
                 "needs_reauth": a.needs_reauth,
             }
@@ -473,6 +558,7 @@ class CalendarSyncAccount(models.Model):
             "accounts": accounts,
             "last_sync": fields.Datetime.to_string(min(dates)) if dates else False,
             "syncing": any(a["syncing"] for a in accounts),
+            "progress": next((a["progress"] for a in accounts if a["syncing"] and a["progress"]), False),
             "errors": [a["error"] for a in accounts if a["error"]],
             "user_email": user.email or "",
             "colleagues": [{"id": u.id, "partner_id": u.partner_id.id, "name": u.name} for u in colleagues],
@@ -522,8 +608,11 @@ class CalendarSyncAccount(models.Model):
                     if not account._try_lock():
                         continue
                     if account.state not in ("draft", "paused") and not account.needs_reauth:
-                        account._sync(raise_errors=False)
-                        if account.state != "error":
+                        summary = account.with_context(calendar_sync_background=True)._sync(raise_errors=False)
+                        if summary and summary.get("partial"):
+                            # a full listing stopped between pages: the scheduled sync goes on with it
+                            account._queue_full_sync()
+                        elif account.state != "error":
                             # just synced: the regular scheduled sync need not take it again at once
                             account.next_sync_date = fields.Datetime.now() + timedelta(
                                 seconds=account._cron_interval_seconds() * schedule.SPACING
@@ -599,14 +688,29 @@ class CalendarSyncAccount(models.Model):
         _logger.info("Calendar account %s: %s", self.id, self._sync_error_label(exc))
 
     def _sync_with(self, provider, full=False):
+        """Sync with ``provider``: the changes since the stored sync state at once (an incremental
+        sync, cheap), or else a full listing page by page (a first sync, a full resync, an expired
+        sync state, or a paged listing under way: see ``_sync_pages``)."""
         self.ensure_one()
-        window = self._window()
         state = False if full else self.sudo().sync_state
-        try:
-            changes = provider.list_changes(state or None, window)
-        except sync_errors.SyncStateExpired:
-            changes = provider.list_changes(None, window)
+        if state and not self.sudo().sync_resume:
+            try:
+                # nothing is written before the listing came (the apply takes its own savepoint)
+                return self._sync_changes(provider, state)
+            except sync_errors.SyncStateExpired:
+                _logger.info("Calendar account %s: the sync state expired; the calendar is listed again", self.id)
+        return self._sync_pages(provider)
+
+    def _sync_changes(self, provider, state):
+        """The changes since ``state``, listed and applied at once."""
+        window = self._window()
+        changes = provider.list_changes(state, window)
         summary = self._apply_changes(changes, window)
+        self._sync_succeeded(summary, changes, state)
+        return summary
+
+    def _sync_succeeded(self, summary, changes, state):
+        """Bookkeeping of a finished listing (``changes``: its last page, for a paged one)."""
         vals = {
             "last_sync_date": fields.Datetime.now(),
             "state": "synced",
@@ -648,39 +752,48 @@ class CalendarSyncAccount(models.Model):
         if private:
             self.sudo().write(private)
 
-    def _apply_changes(self, changes, window):
-        """Reconcile ``changes`` with this account's bindings and write the result in batches."""
+    def _apply_changes(self, changes, window, page=None):
+        """Reconcile ``changes`` with this account's bindings and write the result in batches.
+
+        ``page``: the number (0, 1 ...) of this page in a full listing applied page by page;
+        only the bindings the page names are read, and what the listing left out is decided
+        after its last page (``_sweep_unlisted``)."""
         self.ensure_one()
         if not changes.events and not changes.deleted_ids and not changes.full and not changes.complete_series:
             return {}
         # a failure part-way (a colleague's sync bound the same meetings meanwhile) leaves nothing half-written
         with self.env.cr.savepoint():
-            return self._apply_changes_now(changes, window)
+            return self._apply_changes_now(changes, window, page)
 
-    def _apply_changes_now(self, changes, window):
+    def _apply_changes_now(self, changes, window, page=None):
         Binding = self.env["calendar.sync.binding"].sudo()
         self._link_pending_creates(changes)
-        bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
+        domain = [("account_id", "=", self.id), ("external_id", "!=", False)]
+        if page is not None:
+            domain += self._page_binding_domain(changes)
+        bindings = Binding.search(domain)
         # meetings new to this account may be created or linked: one transaction at a time per UID
         own = set(bindings.mapped("external_id"))
         keys = Binding._lock_uids({r.ical_uid for r in changes.events if r.ical_uid and r.external_id not in own})
         Binding._check_uids_not_taken_meanwhile(keys, self)
         if Binding._merge_uid_duplicates({r.ical_uid for r in changes.events if r.ical_uid}):
-            bindings = Binding.search([("account_id", "=", self.id), ("external_id", "!=", False)])
+            bindings = Binding.search(domain)
         states = [b._to_state() for b in bindings]
         uids = {r.ical_uid for r in changes.events if r.ical_uid}
         uid_index = Binding._uid_index(uids, exclude_account=self)
         legacy = self.env["calendar.event"]._calendar_sync_legacy_index(self, changes.events)
-        held = json.loads(self.sudo().sync_held_ids or "null") if changes.full else None
-        plan = plan_changes(changes, states, uid_index, window=window, legacy_index=legacy, held_ids=held)
+        held = json.loads(self.sudo().sync_held_ids or "null") if changes.full and page is None else None
+        plan = plan_changes(
+            changes, states, uid_index, window=window, legacy_index=legacy, held_ids=held, sweep=page is None
+        )
         skipped = Binding._apply_plan(self, plan)
         for external_id, reason in plan.invalid:
             skipped.setdefault(
                 external_id or "?", self.env._(INVALID_REASONS[reason]) if reason in INVALID_REASONS else reason
             )
             _logger.warning("Calendar account %s: event %s not mirrored: %s", self.id, external_id, reason)
-        self._record_skipped(changes, skipped)
-        if changes.full:
+        self._record_skipped(changes, skipped, fresh=changes.full and not page)
+        if changes.full and page is None:
             # what a collapsed listing would have removed: the next full listing decides
             held_ids = json.dumps(plan.held_ids) if plan.hold_sync_state else False
             if held_ids != (self.sudo().sync_held_ids or False):
@@ -689,10 +802,12 @@ class CalendarSyncAccount(models.Model):
         summary["skipped_invalid"] = len(skipped)
         return summary
 
-    def _record_skipped(self, changes, skipped):
-        """Keep the list of events that could not be mirrored: a full listing starts it over, an
-        incremental one forgets the events it lists again (mirrored now, or still skipped)."""
-        known = {} if changes.full else json.loads(self.skipped_events or "{}")
+    def _record_skipped(self, changes, skipped, fresh=None):
+        """Keep the list of events that could not be mirrored: a full listing starts it over (on
+        its first page), an incremental one forgets the events it lists again (mirrored now, or
+        still skipped)."""
+        fresh = changes.full if fresh is None else fresh
+        known = {} if fresh else json.loads(self.skipped_events or "{}")
         for external_id in [r.external_id for r in changes.events] + list(changes.deleted_ids):
             known.pop(external_id, None)
         known.update({str(k): str(v) for k, v in skipped.items()})

@@ -224,7 +224,9 @@ class CalendarSyncAccount(models.Model):
         """Sync this (locked) account; the result schedules its next sync. Waiting writes are the push job's."""
         self.ensure_one()
         try:
-            self._sync(raise_errors=False)  # its own savepoint: a failed sync leaves nothing half-written
+            # its own savepoints: a failed sync leaves nothing half-written; a full listing
+            # commits page by page within the time budget (calendar_sync_account_paging.py)
+            self.with_context(calendar_sync_background=True)._sync(raise_errors=False)
         except Exception:
             # a bug must not stop the other accounts; it is logged with its traceback
             _logger.exception("Calendar account %s failed to sync", self.id)

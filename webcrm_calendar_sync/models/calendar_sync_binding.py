@@ -105,6 +105,11 @@ class CalendarSyncBinding(models.Model):
     invited = fields.Boolean(
         copy=False, help="The attendees were invited through this calendar: deleting the meeting cancels it for them."
     )
+    listed_run = fields.Integer(
+        copy=False,
+        help="The full listing (its run number) that last named this event: at the end of a full listing read "
+        "page by page, the events it did not name are judged together.",
+    )
 
     _sql_constraints = [
         (

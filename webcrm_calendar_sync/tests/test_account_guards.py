@@ -89,10 +89,15 @@ class TestAccountOwnership(CalendarSyncCase):
 
     def test_full_resync_of_own_account_and_of_others_by_an_administrator(self):
         with self.memory_providers():
-            self.account.with_user(self.alice).action_full_resync()
-            self.assertEqual(self.account.state, "synced")
-            self.account.with_user(self.manager).action_full_resync()
-            self.assertEqual(self.account.state, "synced")
+            for user in (self.alice, self.manager):
+                action = self.account.with_user(user).action_full_resync()
+                self.assertEqual(action["tag"], "display_notification")
+                # queued: the scheduled sync lists the calendar again from the start
+                self.assertFalse(self.account.sudo().sync_state)
+                self.assertTrue(self.account.full_sync_running)
+                self.env["calendar.sync.account"]._cron_sync()
+                self.assertEqual(self.account.state, "synced")
+                self.assertFalse(self.account.full_sync_running)
 
     def test_save_and_send_invitation_only_on_meetings_one_may_change(self):
         event = (

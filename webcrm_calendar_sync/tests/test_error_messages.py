@@ -36,6 +36,9 @@ class TestErrorMessages(CalendarSyncCase):
                 def list_changes(self, state, window):
                     raise exc
 
+                def list_page(self, state, window, page=None):
+                    raise exc
+
             return Failing()
 
         return patch.object(type(self.env["calendar.sync.account"]), "_get_provider", build)

@@ -49,7 +49,11 @@ class TestGoogle(FakeGoogleCase):
         # the token is stored protected, never readable by the user
         token, _password = account._get_credentials()
         self.assertTrue(token["refresh_token"])
-        account.with_user(self.alice).action_synchronize()
+        # a first sync: queued by the button, run in the background by the scheduled sync
+        action = account.with_user(self.alice).action_synchronize()
+        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "info"))
+        self.assertEqual(account.state, "subscribed")
+        self.env["calendar.sync.account"]._cron_sync()
         self.assertEqual(account.state, "synced")
         event = self.env["calendar.event"].search([("name", "=", "Customer demo")])
         self.assertEqual(len(event), 1)

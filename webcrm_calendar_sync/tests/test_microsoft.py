@@ -34,7 +34,11 @@ class TestMicrosoft(FakeGraphCase):
             ),
         )
         account = self.subscribe(self.alice)
-        account.with_user(self.alice).action_synchronize()
+        # a first sync: queued by the button, run in the background by the scheduled sync
+        action = account.with_user(self.alice).action_synchronize()
+        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "info"))
+        self.assertEqual(account.state, "subscribed")
+        self.env["calendar.sync.account"]._cron_sync()
         self.assertEqual(account.state, "synced", account.last_error)
         event = self.env["calendar.event"].search([("name", "=", "Board")])
         self.assertEqual(event.start, (NOW + dt.timedelta(days=2)).replace(tzinfo=None))

@@ -38,7 +38,7 @@ from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Fa
 from exchangelib import errors as xerr
 from exchangelib.ewsdatetime import EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.folders import Calendar, Root
-from exchangelib.items import SEND_TO_ALL_AND_SAVE_COPY, SEND_TO_NONE, CalendarItem
+from exchangelib.items import ID_ONLY, SEND_TO_ALL_AND_SAVE_COPY, SEND_TO_NONE, CalendarItem
 from exchangelib.properties import Attendee as EwsAttendee
 from exchangelib.properties import (
     DaylightTime,
@@ -52,7 +52,7 @@ from exchangelib.properties import (
     TimeZone,
 )
 from exchangelib.protocol import Protocol
-from exchangelib.services import GetUserAvailability
+from exchangelib.services import GetUserAvailability, SyncFolderItems
 from exchangelib.transport import BASIC, NTLM
 
 from .. import errors, netguard
@@ -347,6 +347,7 @@ class ExchangeProvider(CalendarProvider):
         timeout=30,
         retry_delay: float = 0.5,
         max_wait: float = 20.0,
+        page_size: Optional[int] = None,
         guard: Optional[netguard.NetGuard] = None,
         on_credentials_changed=None,
         label: str = "",
@@ -367,6 +368,7 @@ class ExchangeProvider(CalendarProvider):
         self.auth_type = auth_type or None  # "basic" / "ntlm"; None: ask the server
         self.server_build = server_build or None  # "15.1.2507.6"; None: ask the server
         self.verify = verify
+        self.page_size = page_size or PAGE_SIZE  # items per SyncFolderItems answer (512 at most)
         self.retry_delay = retry_delay
         self.max_wait = max_wait
         self._account = None
@@ -502,20 +504,54 @@ class ExchangeProvider(CalendarProvider):
 
     # -- reading -----------------------------------------------------------
     def list_changes(self, state, window):
+        changes = self.list_page(state, window)
+        while changes.next_page:
+            page = self.list_page(state, window, changes.next_page)
+            changes.events += page.events
+            changes.deleted_ids += page.deleted_ids
+            changes.invalid += page.invalid
+            changes.requests += page.requests
+            changes.complete_series = page.complete_series
+            changes.next_page, changes.next_state = page.next_page, page.next_state
+        changes.complete = True
+        return changes
+
+    def list_page(self, state, window, page=None):
+        """One ``SyncFolderItems`` batch (``MaxChangesReturned``); its sync state is where the
+        next page starts. The series met on the way travel with the page token: their
+        occurrences in the window are listed with the last page (one ``CalendarView``)."""
         saved = json.loads(state) if state else None
+        resume = json.loads(page) if page else None
         changes = ChangeSet(full=not saved)
-        sync_state = saved["sync_state"] if saved else None
-        series_changed, series_of = set(), dict(saved.get("series", {})) if saved else {}
+        if resume:
+            sync_state, series_of = resume["sync_state"], dict(resume["series"])
+            series_changed = set(resume["changed"])
+        else:
+            sync_state = saved["sync_state"] if saved else None
+            series_of, series_changed = (dict(saved.get("series", {})) if saved else {}), set()
         series_removed = set()
         before = self.requests
 
         def read():
             folder = self.calendar
-            # exchangelib follows the pages itself; a page that fails raises before anything is returned
-            found = list(folder.sync_items(sync_state=sync_state, only_fields=FIELDS, max_changes_returned=PAGE_SIZE))
-            return found, folder.item_sync_state
+            fields = {f for f in folder.normalize_fields(fields=FIELDS) if not f.field.is_attribute}
+            service = SyncFolderItems(account=self.account)
+            found = list(
+                service.call(
+                    folder=folder,
+                    shape=ID_ONLY,
+                    additional_fields=fields,
+                    sync_state=sync_state,
+                    ignore=None,
+                    max_changes_returned=self.page_size,
+                    sync_scope=None,
+                )
+            )
+            # the same state back means nothing more, whatever IncludesLastItemInRange says
+            last = service.includes_last_item_in_range or service.sync_state == sync_state
+            return found, service.sync_state, last
 
-        items, sync_state = self._call(read)
+        items, new_state, last = self._call(read)
         uid_of_master = {master: uid for uid, master in series_of.items()}
         singles = []
         for change_type, item in items:
@@ -541,14 +577,21 @@ class ExchangeProvider(CalendarProvider):
                 changes.events.append(event)
         for uid in series_removed:
             series_of.pop(uid, None)
-        if series_changed:
-            occurrences = self._expand(window, series_of, changes)
-            changed = {normalize_ical_uid(uid) for uid in series_changed}
-            for event in occurrences:
-                if event.ical_uid in changed:
-                    changes.events.append(event)
-            changes.complete_series = sorted(series_of[uid] for uid in series_changed)
-        changes.next_state = json.dumps({"sync_state": sync_state, "series": series_of})
+            series_changed.discard(uid)
+        if not last:
+            changes.complete = False
+            changes.next_page = json.dumps(
+                {"sync_state": new_state, "series": series_of, "changed": sorted(series_changed)}
+            )
+        else:
+            if series_changed:
+                occurrences = self._expand(window, series_of, changes)
+                changed = {normalize_ical_uid(uid) for uid in series_changed}
+                for event in occurrences:
+                    if event.ical_uid in changed:
+                        changes.events.append(event)
+                changes.complete_series = sorted(series_of[uid] for uid in series_changed)
+            changes.next_state = json.dumps({"sync_state": new_state, "series": series_of})
         changes.requests = self.requests - before
         return changes
 

@@ -396,6 +396,18 @@ class GoogleProvider(CalendarProvider):
         return (data.get("id") or "").lower()
 
     def list_changes(self, state, window):
+        changes = self.list_page(state, window)
+        while changes.next_page:
+            page = self.list_page(state, window, changes.next_page)
+            changes.events += page.events
+            changes.deleted_ids += page.deleted_ids
+            changes.invalid += page.invalid
+            changes.requests += page.requests
+            changes.next_page, changes.next_state = page.next_page, page.next_state
+        changes.complete = True
+        return changes
+
+    def list_page(self, state, window, page=None):
         params = {
             "calendarId": self.calendar_id,
             "singleEvents": True,
@@ -407,26 +419,24 @@ class GoogleProvider(CalendarProvider):
         else:
             params["timeMin"] = window.start.astimezone(UTC).isoformat().replace("+00:00", "Z")
             params["timeMax"] = window.end.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if page:
+            params["pageToken"] = page
         changes = ChangeSet(full=not state)
-        page_token = None
-        while True:
-            if page_token:
-                params["pageToken"] = page_token
-            data = self._execute(self.service.events().list(**params))
-            changes.requests += 1
-            for event in convert_each(
-                data.get("items", []), from_google, changes, provider="Google", account=self.label or self.calendar_id
-            ):
-                if event.cancelled and not state:
-                    continue  # a full listing keeps only what exists
-                if event.cancelled:
-                    changes.deleted_ids.append(event.external_id)
-                else:
-                    changes.events.append(event)
-            page_token = data.get("nextPageToken")
-            if not page_token:
-                changes.next_state = data.get("nextSyncToken")
-                break
+        data = self._execute(self.service.events().list(**params))
+        changes.requests += 1
+        for event in convert_each(
+            data.get("items", []), from_google, changes, provider="Google", account=self.label or self.calendar_id
+        ):
+            if event.cancelled and not state:
+                continue  # a full listing keeps only what exists
+            if event.cancelled:
+                changes.deleted_ids.append(event.external_id)
+            else:
+                changes.events.append(event)
+        changes.next_page = data.get("nextPageToken")
+        changes.complete = not changes.next_page
+        if not changes.next_page:
+            changes.next_state = data.get("nextSyncToken")
         return changes
 
     def get_event(self, external_id):

@@ -457,7 +457,21 @@ class MicrosoftProvider(CalendarProvider):
 
     # -- reading -------------------------------------------------------
     def list_changes(self, state, window):
-        if state:
+        changes = self.list_page(state, window)
+        while changes.next_page:
+            page = self.list_page(state, window, changes.next_page)
+            changes.events += page.events
+            changes.deleted_ids += page.deleted_ids
+            changes.invalid += page.invalid
+            changes.requests += page.requests
+            changes.next_page, changes.next_state = page.next_page, page.next_state
+        changes.complete = True
+        return changes
+
+    def list_page(self, state, window, page=None):
+        if page:
+            url, params = page, None  # the nextLink carries the query it continues
+        elif state:
             url, params = state, None
         else:
             url = "/me/calendarView/delta"
@@ -466,25 +480,23 @@ class MicrosoftProvider(CalendarProvider):
                 "endDateTime": window.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         changes = ChangeSet(full=not state)
-        while True:
-            data = self._request("GET", url, params=params)
-            params = None
-            changes.requests += 1
-            for event in convert_each(
-                data.get("value", []), self._event, changes, provider="Microsoft 365", account=self.label or self.email
-            ):
-                if event.cancelled:
-                    if state:
-                        changes.deleted_ids.append(event.external_id)
-                    continue
-                if event.kind == MASTER:
-                    continue  # its occurrences come one by one
-                changes.events.append(event)
-            if data.get("@odata.nextLink"):
-                url = data["@odata.nextLink"]
+        data = self._request("GET", url, params=params)
+        changes.requests += 1
+        for event in convert_each(
+            data.get("value", []), self._event, changes, provider="Microsoft 365", account=self.label or self.email
+        ):
+            if event.cancelled:
+                if state:
+                    changes.deleted_ids.append(event.external_id)
                 continue
+            if event.kind == MASTER:
+                continue  # its occurrences come one by one
+            changes.events.append(event)
+        changes.next_page = data.get("@odata.nextLink")
+        changes.complete = not changes.next_page
+        if not changes.next_page:
             changes.next_state = data.get("@odata.deltaLink")
-            return changes
+        return changes
 
     def get_event(self, external_id):
         return self._event(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
