@@ -35,8 +35,12 @@ import threading
 import time
 from pathlib import Path
 
+import odoo.addons
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "webcrm_calendar_sync"))
+# the engine is imported under the addon's name only, as the addon and its tests import it
+if str(ROOT) not in odoo.addons.__path__:
+    odoo.addons.__path__.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import generate  # noqa: E402
@@ -50,8 +54,8 @@ def serve(provider, events):
     """The fake server of ``provider`` holding ``events`` generated events, started; and the settings for it."""
     remotes = generate(events, EMAIL, seed=4242)
     if provider == "google":
-        from engine.providers.google import to_google
-        from engine.testing.fake_google import FakeGoogle
+        from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
+        from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
         server = FakeGoogle(token_lifetime=10**8).start()
         server.add_user(EMAIL)

@@ -38,6 +38,7 @@ class CalendarSyncAccount(models.Model):
     _inherit = "calendar.sync.account"
 
     sync_resume = fields.Text(
+        "Full listing resume point",
         groups="base.group_system",
         copy=False,
         help="Where a full listing read page by page stands (run, next page, window): the next sync resumes there.",

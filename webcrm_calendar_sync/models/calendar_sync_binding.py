@@ -106,6 +106,7 @@ class CalendarSyncBinding(models.Model):
         copy=False, help="The attendees were invited through this calendar: deleting the meeting cancels it for them."
     )
     listed_run = fields.Integer(
+        "Listed by run",
         copy=False,
         help="The full listing (its run number) that last named this event: at the end of a full listing read "
         "page by page, the events it did not name are judged together.",
