@@ -582,14 +582,21 @@ class FakeEWS(LocalServer):
     def op_GetItem(self, box, operation):
         fields = self._shape(operation, "ItemShape")
         messages = []
-        for ref in operation.find("m:ItemIds", NS):
-            try:
-                item = self._find(box, self._ref_id(box, ref))
-            except EwsFault as exc:
-                messages.append(self._error("GetItem", exc.code, exc.message))
-                continue
+        for _ref, _item_id, item in self._items_named(box, operation.find("m:ItemIds", NS), "GetItem", messages):
             messages.append(self._ok("GetItem", f"<m:Items>{self._item_xml(item, fields)}</m:Items>"))
         return self._messages("GetItem", messages)
+
+    def _items_named(self, box, refs, operation, messages):
+        """(reference, id, item) of each reference that names an item or occurrence; for
+        one that names none, the operation's error message is added to ``messages``."""
+        for ref in refs:
+            try:
+                item_id = self._ref_id(box, ref)
+                item = self._find(box, item_id)
+            except EwsFault as exc:
+                messages.append(self._error(operation, exc.code, exc.message))
+                continue
+            yield ref, item_id, item
 
     def _ref_id(self, box, ref):
         kind = _local(ref.tag)
@@ -657,14 +664,9 @@ class FakeEWS(LocalServer):
         send = operation.get("SendMeetingInvitationsOrCancellations", "SendToNone")
         resolution = operation.get("ConflictResolution", "AutoResolve")
         messages = []
-        for change in operation.find("m:ItemChanges", NS):
-            ref = next(iter(change))
-            try:
-                item_id = self._ref_id(box, ref)
-                current = self._find(box, item_id)
-            except EwsFault as exc:
-                messages.append(self._error("UpdateItem", exc.code, exc.message))
-                continue
+        refs = [next(iter(change)) for change in operation.find("m:ItemChanges", NS)]
+        for ref, item_id, current in self._items_named(box, refs, "UpdateItem", messages):
+            change = ref.getparent()
             changekey = ref.get("ChangeKey")
             if resolution == "NeverOverwrite" and changekey and changekey != current["changekey"]:
                 messages.append(
@@ -717,13 +719,7 @@ class FakeEWS(LocalServer):
     def op_DeleteItem(self, box, operation):
         send = operation.get("SendMeetingCancellations", "SendToNone")
         messages = []
-        for ref in operation.find("m:ItemIds", NS):
-            try:
-                item_id = self._ref_id(box, ref)
-                current = self._find(box, item_id)
-            except EwsFault as exc:
-                messages.append(self._error("DeleteItem", exc.code, exc.message))
-                continue
+        for _ref, item_id, current in self._items_named(box, operation.find("m:ItemIds", NS), "DeleteItem", messages):
             if current["type"] in ("Occurrence", "Exception"):
                 self.delete_occurrence(box.email, current["master_id"], current["index"])
             else:
