@@ -40,8 +40,8 @@ GOOGLE_CHANNEL_TTL = 7 * 24 * 3600  # seconds asked; Google may give less
 GRAPH_SUBSCRIPTION_LIFETIME = timedelta(minutes=4200)
 RENEW_MARGIN = timedelta(days=1)  # renewed by the first sync in the last day of its life
 RETRY_AFTER_FAILURE = timedelta(hours=1)  # a refused channel is asked again this much later
-# how long a notification waits for an account being synced right now
-SET_LOCK_TIMEOUT = "SET LOCAL lock_timeout = '1s'"
+# a notification waits at most a second for an account being synced right now
+SAVEPOINT_WITH_TIMEOUT = "SAVEPOINT calendar_sync_push; SET LOCAL lock_timeout = '1s'"
 MAX_ID_LENGTH = 256
 
 
@@ -318,9 +318,9 @@ class CalendarSyncAccount(models.Model):
             return "ignored"
         if provider == "google" and (message_number is None or message_number <= (last_number or 0)):
             return "ignored"  # a replay (or a message without its number)
-        cr.execute("SAVEPOINT calendar_sync_push")
+        # one round trip each: the savepoint with the lock timeout, and their end
+        cr.execute(SAVEPOINT_WITH_TIMEOUT)
         try:
-            cr.execute(SET_LOCK_TIMEOUT)
             # the account is due now (unless it is backing off after failures: its next try stands)
             cr.execute(
                 SQL(
@@ -341,8 +341,7 @@ class CalendarSyncAccount(models.Model):
                 )
             )
             due = cr.fetchone()[0]
-            cr.execute("SET LOCAL lock_timeout = DEFAULT")
-            cr.execute("RELEASE SAVEPOINT calendar_sync_push")
+            cr.execute("SET LOCAL lock_timeout = DEFAULT; RELEASE SAVEPOINT calendar_sync_push")
         except LockNotAvailable:
             # being synced right now: the service sends it again later (it retries a refused message)
             cr.execute("ROLLBACK TO SAVEPOINT calendar_sync_push")

@@ -198,6 +198,19 @@ class TestGooglePush(PushCase):
                 message_number=9,
             )
         self.assertEqual(result, "ignored")
+        # a genuine one: the SELECT, the UPDATE that makes the account due (in a savepoint with a
+        # lock timeout: two round trips around it), and the cron's trigger (five)
+        self.not_due(account)
+        self.env.flush_all()
+        with self.assertQueryCount(9):
+            result = Account._push_receive(
+                "google",
+                headers["X-Goog-Channel-ID"],
+                headers["X-Goog-Channel-Token"],
+                resource_id=headers["X-Goog-Resource-ID"],
+                message_number=9,
+            )
+        self.assertEqual(result, "queued")
 
     def test_backing_off_account_keeps_its_next_try(self):
         account = self.subscribe(self.alice)
