@@ -13,6 +13,7 @@ from ..engine.events import DEFAULT, UTC, Attendee, RemoteEvent
 from . import calendar_sync_busy
 from .calendar_sync_account import PROVIDERS
 from .calendar_sync_binding import SYNC_CONTEXT, naive_utc
+from .calendar_sync_defaults import PREFILLED_DEFAULTS
 
 _logger = logging.getLogger(__name__)
 
@@ -201,25 +202,80 @@ class CalendarEvent(models.Model):
             if not partner or partner.id in partner_ids:
                 continue
             partner_ids.append(partner.id)
-            attendee_cmds.append((0, 0, _attendee_vals(partner.id, attendee.response)))
+            attendee_cmds.append((0, 0, _attendee_vals(partner, attendee.response)))
         # the organiser attends their meeting (Odoo shows a calendar by attendee), with their own
         # answer when the provider lists them, else as having accepted (Graph lists them apart)
         organizer_partner = partners.get(remote.organizer_email) if remote.organizer_email else None
         if organizer_partner and organizer_partner.id not in partner_ids:
             partner_ids.append(organizer_partner.id)
-            attendee_cmds.append((0, 0, _attendee_vals(organizer_partner.id, "accepted")))
+            attendee_cmds.append((0, 0, _attendee_vals(organizer_partner, "accepted")))
         if not partner_ids and organizer:
             # a meeting alone in one's calendar: its owner attends it
             partner_ids.append(organizer.partner_id.id)
-            attendee_cmds.append((0, 0, _attendee_vals(organizer.partner_id.id, "accepted")))
+            attendee_cmds.append((0, 0, _attendee_vals(organizer.partner_id, "accepted")))
         elif not partner_ids:
             partner_ids.append(account.user_id.partner_id.id)
-            attendee_cmds.append((0, 0, _attendee_vals(account.user_id.partner_id.id, "accepted")))
+            attendee_cmds.append((0, 0, _attendee_vals(account.user_id.partner_id, "accepted")))
         vals["partner_ids"] = [(6, 0, partner_ids)]
         vals["attendee_ids"] = attendee_cmds
         # every defaulted field given: creating thousands of meetings skips computing defaults
         vals.update(active=True, follow_recurrence=False, recurrence_update="self_only")
         return vals
+
+    # stored computed fields a mirrored meeting gets with its create (see _stored_values_at_create)
+    STORED_AT_CREATE = (
+        "synced_account_id",
+        "synced_provider",
+        "is_synced",
+        "synced_last_sync_date",
+        "sync_push_state",
+        "duration",
+        "start_date",
+        "stop_date",
+        "res_model",
+    )
+
+    @api.model
+    def _stored_values_at_create(self, vals_list, account, synced_at):
+        """What the stored computed fields of meetings the sync creates will be once their one
+        binding (through ``account``, synced at ``synced_at``) exists, for each of ``vals_list``:
+        given with the create, no UPDATE follows the INSERT. They are what _compute_synced, Odoo's
+        _compute_dates, _compute_duration and the related res_model give (tested)."""
+        result = []
+        for vals in vals_list:
+            allday = vals.get("allday")
+            result.append(
+                {
+                    "synced_account_id": account.id,
+                    "synced_provider": account.provider,
+                    "is_synced": True,
+                    "synced_last_sync_date": synced_at,
+                    "sync_push_state": False,
+                    "duration": self._get_duration(vals["start"], vals["stop"]),
+                    "start_date": vals["start"].date() if allday else False,
+                    "stop_date": vals["stop"].date() if allday else False,
+                    "res_model": False,
+                }
+            )
+        if "synced_organization_id" in self._fields:
+            # as _compute_synced_organization_id (not taken off the computes: it checks this one)
+            partner_ids = [cmd[2] for vals in vals_list for cmd in vals.get("partner_ids", ()) if cmd[0] == 6]
+            Partner = self.env["res.partner"].sudo().browse({pid for ids in partner_ids for pid in ids})
+            Partner.mapped("commercial_partner_id.is_company")  # one read for all the meetings
+            users = self.env["res.users"].sudo().browse({vals["user_id"] for vals in vals_list if vals.get("user_id")})
+            users.mapped("company_id.partner_id")
+            for vals, values in zip(vals_list, result, strict=True):
+                own = self.env["res.users"].sudo().browse(vals.get("user_id")).company_id.partner_id
+                ids = next((cmd[2] for cmd in vals.get("partner_ids", ()) if cmd[0] == 6), [])
+                companies = Partner.browse(ids).commercial_partner_id.filtered(lambda p, o=own: p.is_company and p != o)
+                values["synced_organization_id"] = companies[:1].id
+        return result
+
+    def _inverse_dates(self):
+        # the sync gives start and stop with the dates (see _stored_values_at_create): they agree
+        if self.env.context.get(PREFILLED_DEFAULTS):
+            return None
+        return super()._inverse_dates()
 
     def _update_from_remote(self, remote, account, partners, users):
         """Write what changed in ``remote`` onto this meeting (attendees diffed)."""
@@ -568,6 +624,12 @@ def _privacy_from_remote(remote, organizer, account):
     return account.user_id.sudo().calendar_default_privacy or "private"
 
 
-def _attendee_vals(partner_id, state):
-    """An attendee as a sync creates it, with the values its defaults would give."""
-    return {"partner_id": partner_id, "state": state, "access_token": uuid.uuid4().hex}
+def _attendee_vals(partner, state):
+    """An attendee as a sync creates it, with the values its defaults and its stored
+    computed name would give (no UPDATE after the INSERT)."""
+    return {
+        "partner_id": partner.id,
+        "state": state,
+        "access_token": uuid.uuid4().hex,
+        "common_name": partner.name or partner.email,  # as calendar.attendee._compute_common_name
+    }

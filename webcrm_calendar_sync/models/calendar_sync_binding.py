@@ -253,7 +253,7 @@ class CalendarSyncBinding(models.Model):
         key = uuid.uuid4().hex
         return {"state": "to_push", "local_changed": True, "push_key": key, "ical_uid": f"{key}@odoo"}
 
-    def _binding_vals(self, remote):
+    def _binding_vals(self, remote, synced_at=None):
         return {
             "external_id": remote.external_id,
             "ical_uid": remote.ical_uid or False,
@@ -261,7 +261,7 @@ class CalendarSyncBinding(models.Model):
             "original_start": naive_utc(remote.original_start),
             "etag": remote.etag or False,
             "remote_updated": naive_utc(remote.updated),
-            "last_sync_date": fields.Datetime.now(),
+            "last_sync_date": synced_at or fields.Datetime.now(),
             "state": "synced",
             "local_changed": False,
             "push_attempts": 0,
@@ -361,14 +361,40 @@ class CalendarSyncBinding(models.Model):
             skipped[remote.external_id] = _error_text(self.env, exc)
 
     def _create_mirrored(self, account, items):
+        """Create the meetings and their bindings, each in one batched INSERT. Their stored
+        computed fields are given with them (the values their computes give), so no UPDATE
+        follows the INSERTs."""
         Event = self.env["calendar.event"].sudo().with_context(**SYNC_CONTEXT)
-        events = Event.with_context(**prefilled_defaults_context(self.env)).create([vals for _r, vals in items])
-        self.sudo().create(
-            [
-                dict(self._binding_vals(r), account_id=account.id, event_id=event.id, invited=_has_guests(r))
-                for (r, _vals), event in zip(items, events, strict=True)
-            ]
-        )
+        prefilled = prefilled_defaults_context(self.env)
+        synced_at = fields.Datetime.now()
+        vals_list = [vals for _r, vals in items]
+        if prefilled:
+            stored = Event._stored_values_at_create(vals_list, account, synced_at)
+            vals_list = [dict(vals, **values) for vals, values in zip(vals_list, stored, strict=True)]
+        events = Event.with_context(**prefilled).create(vals_list)
+        given = [Event._fields[name] for name in Event.STORED_AT_CREATE] if prefilled else []
+        for field in given:
+            self.env.remove_to_compute(field, events)  # given with the create: nothing to compute
+        # the bindings' own related and computed columns, given too
+        related = {
+            "user_id": account.user_id.id,
+            "provider": account.provider,
+            "company_id": account.company_id.id,
+        }
+        with self.env.protecting(given, events):  # the new bindings change none of the given values
+            self.sudo().create(
+                [
+                    dict(
+                        self._binding_vals(r, synced_at),
+                        **related,
+                        ical_uid_key=normalize_ical_uid(r.ical_uid or None) or False,
+                        account_id=account.id,
+                        event_id=event.id,
+                        invited=_has_guests(r),
+                    )
+                    for (r, _vals), event in zip(items, events, strict=True)
+                ]
+            )
 
     def _apply_link(self, account, link, Event, partners, users):
         self.sudo().create(

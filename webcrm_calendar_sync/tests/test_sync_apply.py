@@ -1,6 +1,7 @@
 """The Odoo layer applying change sets, against in-memory calendars (no HTTP)."""
 
 from datetime import date, datetime, timedelta
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 
@@ -59,6 +60,62 @@ class TestSyncApply(MemoryAccountsCase):
         self.assertEqual(summary, {})
         self.assertEqual(self.events_of(self.acc_alice), events)
         self.assertEqual(events.mapped("write_date"), write_dates)
+
+    def test_first_sync_gives_stored_computed_values_with_the_create(self):
+        acme = self.env["res.partner"].create({"name": "Acme", "is_company": True})
+        self.customer.parent_id = acme
+        cal = self.calendars[self.acc_alice.id]
+        cal.put(
+            self.remote(
+                "With a customer",
+                attendees=[self.attendee("alice@example.com", "accepted"), self.attendee("kim@client.test")],
+                organizer_email="alice@example.com",
+            )
+        )
+        cal.put(
+            self.remote("Offsite", all_day=True, start_date=date(2026, 12, 7), end_date=date(2026, 12, 9), start=None)
+        )
+        cal.put(self.remote("Alone"))
+        self.env.flush_all()
+        updates = []
+        execute = type(self.env.cr).execute
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            text = str(query.code if hasattr(query, "code") else query)
+            if text.lstrip().upper().startswith("UPDATE"):
+                updates.append(text.split("SET")[0].strip())
+            return execute(cr, query, params, log_exceptions)
+
+        with patch.object(type(self.env.cr), "execute", spy):
+            self.sync(self.acc_alice)
+            self.env.flush_all()
+        events = self.events_of(self.acc_alice)
+        self.assertEqual(len(events), 3)
+        # no UPDATE of the new meetings, their attendees or their bindings after their INSERTs
+        touched = " ".join(updates)
+        self.assertIn("calendar_sync_account", touched)  # the spy sees UPDATEs: the account's bookkeeping
+        for table in ("calendar_event", "calendar_attendee", "calendar_sync_binding"):
+            self.assertNotIn(f'"{table}"', touched)
+        # and the values given are those the computes give
+        Event, Attendee, Binding = (
+            self.env[m] for m in ("calendar.event", "calendar.attendee", "calendar.sync.binding")
+        )
+        checks = [
+            (events, [*Event.STORED_AT_CREATE, "synced_organization_id"]),
+            (events.attendee_ids, ["common_name"]),
+            (events.sync_binding_ids, ["user_id", "provider", "company_id", "ical_uid_key"]),
+        ]
+        stored = [(records, names, {n: records.mapped(n) for n in names}) for records, names in checks]
+        for records, names, before in stored:
+            for name in names:
+                self.env.add_to_compute(records._fields[name], records)
+            records.invalidate_recordset(names, flush=False)
+            for name in names:
+                self.assertEqual(records.mapped(name), before[name], name)
+        offsite = events.filtered(lambda e: e.name == "Offsite")
+        self.assertEqual((offsite.start_date, offsite.stop_date), (date(2026, 12, 7), date(2026, 12, 9)))
+        self.assertEqual(offsite.start, datetime(2026, 12, 7, 8, 0))
+        self.assertEqual(events.filtered(lambda e: e.name == "With a customer").synced_organization_id, acme)
 
     def test_all_day_and_multi_day(self):
         cal = self.calendars[self.acc_alice.id]
