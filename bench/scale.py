@@ -11,14 +11,17 @@ cursor, sharing the pass through the accounts' row locks. One line per case:
 
     bench scale accounts=1000 events=20 changed=0 workers=1 seconds=… sql_per_account=… http_per_account=… peak_mb=…
 
-``changed=10`` means 1 % of the accounts have one meeting changed in the external
+``changed=1%`` means 1 % of the accounts have one meeting changed in the external
 calendar before the pass. ``peak_mb`` is the largest peak resident memory of a worker
-process (Odoo's registry included). Then a first sync of ``--first-sync`` events in
-one account (rolled back): seconds and peak memory.
+process (Odoo's registry included). With ``--cron-limit S``, one more pass runs under a
+cron time limit of S seconds (the request timeout set to S/5): it takes several runs
+of the cron worker, and a line gives their number and the longest (``over_limit`` if one
+passed S). Then a first sync of ``--first-sync`` events in one account (rolled back):
+seconds and peak memory.
 
 The synced set-up (users, accounts, their first syncs) is kept in the database
-``webcrm_bench_scale_<N>`` with the fake server's state beside it
-(``$TMPDIR/webcrm_bench_scale_<N>.pickle``); ``--fresh`` rebuilds both.
+``webcrm_bench_scale_<N>`` (or ``--bench-db``) with the fake server's state beside it
+(``$TMPDIR/<database>.pickle``); ``--fresh`` rebuilds both.
 """
 
 from __future__ import annotations
@@ -110,6 +113,14 @@ def configure(db, server):
     )
 
 
+def set_param(db, key, value):
+    _psql(
+        db,
+        "INSERT INTO ir_config_parameter (key, value) VALUES "
+        f"('webcrm_calendar_sync.{key}', '{value}') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+    )
+
+
 def set_up(db, server, n, events, path):
     """Users, accounts and their first syncs, committed; the fake's state saved beside."""
     from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
@@ -146,10 +157,10 @@ def change_some(server, n, count, salt):
             server._stamp(event)
 
 
-def run_case(db, server, n, events, changed, workers, salt):
+def run_case(db, server, n, events, changed, workers, salt, cron_limit=None):
     due_all(db)
     change_some(server, n, changed, salt)
-    procs = [start_worker(db, "cron") for _ in range(workers)]
+    procs = [start_worker(db, "cron", {"cron_limit": cron_limit}) for _ in range(workers)]
     before = server.requests
     started = time.perf_counter()
     for proc in procs:
@@ -161,13 +172,22 @@ def run_case(db, server, n, events, changed, workers, salt):
     done = sum(r["done"] for r in results)
     sql = sum(r["sql"] for r in results)
     peak = max(r["peak_mb"] for r in results)
+    share = f"{round(100 * changed / n)}%" if changed else "0"  # changed accounts, in % of all
     line = (
-        f"bench scale accounts={n} events={events} changed={changed} workers={workers} seconds={seconds:.2f} "
+        f"bench scale accounts={n} events={events} changed={share} workers={workers} seconds={seconds:.2f} "
         f"sql_per_account={sql / n:.2f} http_per_account={http / n:.2f} peak_mb={peak:.0f}"
     )
     if done != n:
         line += f" synced={done}"
     print(line, flush=True)
+    if cron_limit:
+        runs = [run for r in results for run in r["runs"]]
+        print(
+            f"bench scale cron_runs accounts={n} workers={workers} cron_limit={cron_limit} runs={len(runs)} "
+            f"longest_run_seconds={max(runs, default=0):.2f} synced={done}"
+            + (" over_limit" if max(runs, default=0) > cron_limit else ""),
+            flush=True,
+        )
     return results
 
 
@@ -273,8 +293,11 @@ def worker(role, db):
         profiler.dump_stats(os.environ["BENCH_PROFILE"])
         result = {"done": done, "sql": sql}
     elif role == "cron":
-        done, sql = run_cron(registry)
-        result = {"done": done, "sql": sql}
+        if payload.get("cron_limit"):  # the cron worker's time limit (limit_time_real_cron)
+            odoo.tools.config["limit_time_real_cron"] = payload["cron_limit"]
+        runs = []
+        done, sql = run_cron(registry, runs)
+        result = {"done": done, "sql": sql, "runs": runs}
     else:  # first_sync
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "no_reset_password": True})
@@ -305,8 +328,11 @@ def worker(role, db):
     print(json.dumps(result), flush=True)
 
 
-def run_cron(registry):
-    """Call the scheduled action's method as Odoo's cron runner does, until nothing is left to take."""
+def run_cron(registry, runs=None):
+    """Call the scheduled action's method as Odoo's cron runner does, until nothing is left to take.
+
+    ``runs`` (a list) gets the duration of each run of the cron worker (its time limit covers a run).
+    """
     from odoo import SUPERUSER_ID, api
 
     thread = threading.current_thread()
@@ -322,6 +348,8 @@ def run_cron(registry):
             if not done:
                 break
             progressed = True
+        if runs is not None and progressed:
+            runs.append(time.time() - thread.start_time)
         if not progressed:
             return total, sql
 
@@ -336,6 +364,11 @@ def main():
     parser.add_argument("--fresh", action="store_true", help="rebuild the bench database and the set-up")
     parser.add_argument("--bench-db", help="the bench database (default: webcrm_bench_scale_<accounts>)")
     parser.add_argument("--only-first-sync", action="store_true", help="skip the scheduled passes")
+    parser.add_argument(
+        "--cron-limit",
+        type=float,
+        help="also a pass of all accounts under this cron time limit (seconds): several runs, none over it",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -366,6 +399,14 @@ def main():
                 run_case(db, server, n, args.events, changed, workers, salt)
                 salt += 1
                 save_server(server, path, tag)
+        if args.cron_limit:
+            # an account may take at most its request timeout: keep it well inside the limit
+            set_param(db, "request_timeout", max(args.cron_limit / 5, 1))
+            try:
+                run_case(db, server, n, args.events, 0, 1, salt, cron_limit=args.cron_limit)
+            finally:
+                _psql(db, "DELETE FROM ir_config_parameter WHERE key = 'webcrm_calendar_sync.request_timeout'")
+            save_server(server, path, tag)
     if args.first_sync:
         first_sync(db, args.first_sync)
 
