@@ -10,8 +10,10 @@ waits while the server thread answers, so the two never use the test cursor at o
 import datetime as dt
 import json
 import urllib.parse
+from unittest.mock import patch
 
 import requests
+from psycopg2.errors import LockNotAvailable
 
 from odoo import fields
 from odoo.tests import HttpCase
@@ -211,6 +213,36 @@ class TestGooglePush(PushCase):
                 message_number=9,
             )
         self.assertEqual(result, "queued")
+
+    def test_account_being_synced_is_answered_busy_and_kept_for_the_redelivery(self):
+        account = self.subscribe(self.alice)
+        self.deliver()
+        self.not_due(account)
+        self.env.flush_all()
+        headers = self.headers_of(account, 2)
+        cr = self.env.cr
+        execute = type(cr).execute
+
+        def locked(cursor, query, params=None, log_exceptions=True):
+            # what PostgreSQL answers after the lock timeout while a sync holds the row
+            if "UPDATE calendar_sync_account a" in str(query):
+                raise LockNotAvailable()
+            return execute(cursor, query, params, log_exceptions)
+
+        with patch.object(type(cr), "execute", locked):
+            result = self.env["calendar.sync.account"]._push_receive(
+                "google",
+                headers["X-Goog-Channel-ID"],
+                headers["X-Goog-Channel-Token"],
+                resource_id=headers["X-Goog-Resource-ID"],
+                message_number=2,
+            )
+        self.assertEqual(result, "busy")
+        self.assertFalse(self.is_due(account))
+        self.assertEqual(self.triggers(), 0)
+        # the transaction goes on, and the same message, sent again once the sync is over, is taken
+        self.assertEqual(self.post(headers).status_code, 200)
+        self.assertTrue(self.is_due(account))
 
     def test_backing_off_account_keeps_its_next_try(self):
         account = self.subscribe(self.alice)
