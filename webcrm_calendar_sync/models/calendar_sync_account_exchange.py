@@ -1,8 +1,16 @@
 """Exchange server accounts: the checked "Save and subscribe" and provider construction."""
 
-from odoo import _, fields, models
+from urllib.parse import urlsplit
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..engine import errors as sync_errors
+
+# what a failed check at "Save and subscribe" means: the account is not subscribed, so no
+# scheduled synchronisation will try again (the sync's own sentences would say it will)
+_SUBSCRIBE_RETRY_CODES = {"exchange_unreachable", "unavailable", "sync_error"}
+_SUBSCRIBE_BUSY_CODES = {"exchange_busy", "rate_limited"}
 
 
 class CalendarSyncAccount(models.Model):
@@ -38,6 +46,29 @@ class CalendarSyncAccount(models.Model):
             guard=self._network_guard(),
         )
 
+    @api.model
+    def subscribe_exchange(self, account_id, values):
+        """The account form's "Save and subscribe" for an Exchange server.
+
+        The form's unsaved ``values`` are saved (a new account created when ``account_id`` is
+        False) and the server is checked in the same transaction: when the check fails, the
+        error is raised and the whole transaction rolled back, so a refusal leaves nothing
+        behind - no new account, no password stored, no change to an existing account.
+
+        :returns: ``{"id": account id, "action": the notification to show}``
+        """
+        values = dict(values or {})
+        if account_id:
+            account = self.browse(account_id)
+            if values:
+                account.write(values)
+        else:
+            values.setdefault("provider", "exchange")
+            account = self.create(values)
+        if account.provider != "exchange":
+            raise UserError(_("Only an Exchange server's calendar is subscribed this way."))
+        return {"id": account.id, "action": account.action_subscribe()}
+
     def _subscribe_exchange(self):
         """'Save and subscribe': check the URL's form, then connect; subscribed only when both pass."""
         from ..engine.providers import exchange
@@ -53,7 +84,13 @@ class CalendarSyncAccount(models.Model):
             raise sync_errors.ConfigurationError(_("Enter the password of the Exchange mailbox."))
         provider = self._exchange_provider_with(password)
         provider.server_build = None  # ask the server again: it may have been upgraded
-        found = provider.check_connection()
+        # someone waits on the form: one attempt, bounded by the timeouts in Settings (no retry
+        # that would run past them)
+        provider.max_wait = 0
+        try:
+            found = provider.check_connection()
+        except sync_errors.SyncError as exc:
+            raise self._exchange_subscribe_error(exc) from None
         # sudo: what the server told us is not a change of connection (write() would drop the password)
         self.sudo().write(
             {
@@ -73,6 +110,33 @@ class CalendarSyncAccount(models.Model):
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
+
+    def _exchange_subscribe_error(self, exc):
+        """The error to show when the check at "Save and subscribe" failed.
+
+        The sync's sentences for passing trouble end with "the next synchronisation will try
+        again", which is not true here: the account is not subscribed and nothing retries.
+        """
+        host = urlsplit(self.ews_url or "").hostname or self.ews_url or ""
+        if exc.code in _SUBSCRIBE_BUSY_CODES:
+            return sync_errors.RateLimited(
+                _(
+                    "The Exchange server at %(host)s is busy and asked us to slow down, so the calendar was "
+                    "not subscribed. Click Save and subscribe again in a few minutes.",
+                    host=host,
+                )
+            )
+        if exc.code in _SUBSCRIBE_RETRY_CODES:
+            return sync_errors.Unavailable(
+                _(
+                    "The Exchange server at %(host)s could not be reached or did not answer in time (Odoo "
+                    "waits up to %(seconds)s seconds), so the calendar was not subscribed. Check the EWS "
+                    "address and that the server is running, then click Save and subscribe again.",
+                    host=host,
+                    seconds=int(self._http_timeouts()[1]),
+                )
+            )
+        return exc
 
     def _build_exchange_provider(self):
         """The provider a sync uses (see ``_get_provider``): only for a subscribed account."""

@@ -5,6 +5,7 @@ from . import (
     test_cron_schedule,
     test_error_messages,
     test_exchange,
+    test_exchange_subscribe,
     test_faults_odoo,
     test_google,
     test_i18n,

@@ -70,25 +70,60 @@ class CronRunner:
                 self.runs += 1
 
 
+#: A tour logs this to have the page captured at that step (its end may look different); the
+#: capture done, ``data-webcrm-screenshot="taken"`` is set on the body, which the tour waits for.
+SCREENSHOT_SIGNAL = "webcrm_calendar_sync: screenshot"
+
+
 class CalendarUiCase(HttpCase, CalendarSyncCase):
     def start_tour(self, url_path, tour_name, screenshot=None, **kwargs):
         """With WEBCRM_SCREENSHOTS=<dir> set and ``screenshot`` given, keep a PNG of the page the
-        tour ended on (the README's pictures are taken this way)."""
+        tour ended on, or of the step that logged SCREENSHOT_SIGNAL (the README's pictures are
+        taken this way)."""
         target = os.environ.get("WEBCRM_SCREENSHOTS")
-        if not (target and screenshot):
-            return super().start_tour(url_path, tour_name, **kwargs)
+        capture = bool(target and screenshot)
+        taken = []
+
+        def save(result):
+            os.makedirs(target, exist_ok=True)
+            with open(os.path.join(target, f"{screenshot}.png"), "wb") as png:
+                png.write(base64.b64decode(result["data"]))
+            taken.append(screenshot)
+
+        handle_console = ChromeBrowser._handle_console
+
+        def handle_console_signal(browser, type, args=None, stackTrace=None, **kw):  # noqa: A002 - CDP's name
+            handle_console(browser, type, args=args, stackTrace=stackTrace, **kw)
+            if not args or str(browser._from_remoteobject(args[0])) != SCREENSHOT_SIGNAL:
+                return
+            mark = {"expression": "document.body.dataset.webcrmScreenshot = 'taken'"}
+            if not capture:
+                browser._websocket_send("Runtime.evaluate", params=mark)
+                return
+            # in the browser's receiver thread: never wait here, go on when the capture arrives
+            future = browser._websocket_send("Page.captureScreenshot", with_future=True)
+
+            def captured(done):
+                try:
+                    save(done.result())
+                finally:
+                    browser._websocket_send("Runtime.evaluate", params=mark)
+
+            future.add_done_callback(captured)
+
         stop = ChromeBrowser.stop
 
         def capture_then_stop(browser):
             try:
-                result = browser._websocket_send("Page.captureScreenshot", with_future=True).result(timeout=20)
-                os.makedirs(target, exist_ok=True)
-                with open(os.path.join(target, f"{screenshot}.png"), "wb") as png:
-                    png.write(base64.b64decode(result["data"]))
+                if capture and not taken:
+                    save(browser._websocket_send("Page.captureScreenshot", with_future=True).result(timeout=20))
             finally:
                 stop(browser)
 
-        with patch.object(ChromeBrowser, "stop", capture_then_stop):
+        with (
+            patch.object(ChromeBrowser, "_handle_console", handle_console_signal),
+            patch.object(ChromeBrowser, "stop", capture_then_stop),
+        ):
             return super().start_tour(url_path, tour_name, **kwargs)
 
 
