@@ -1,5 +1,6 @@
 """Exchange "Save and subscribe": what it says when it fails, what it leaves behind, how long it waits."""
 
+import contextlib
 import json
 import socket
 import threading
@@ -44,6 +45,8 @@ class SilentServer:
         return self
 
     def __exit__(self, *exc):
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
         self.sock.close()
         for conn in self.accepted:
             conn.close()
