@@ -32,6 +32,7 @@ class CalendarSyncWebhook(http.Controller):
         "/webcrm_calendar_sync/notify/google",
         type="http",
         auth="none",
+        readonly=False,  # it writes (queues the account); auth="none" routes are read-only by default
         methods=["POST"],
         csrf=False,
         save_session=False,
@@ -58,6 +59,7 @@ class CalendarSyncWebhook(http.Controller):
         "/webcrm_calendar_sync/notify/microsoft",
         type="http",
         auth="none",
+        readonly=False,  # it writes (queues the account); auth="none" routes are read-only by default
         methods=["GET", "POST"],
         csrf=False,
         save_session=False,
