@@ -7,6 +7,7 @@ from . import (
     test_exchange,
     test_exchange_subscribe,
     test_faults_odoo,
+    test_first_sync_paging,
     test_google,
     test_i18n,
     test_meeting_text,
