@@ -553,7 +553,8 @@ class CalendarEvent(models.Model):
         """Busy intervals of colleagues from their external calendars (N5).
 
         Only internal users of the synced calendar may ask, and only about colleagues
-        (internal users) whose account belongs to one of the caller's companies. Answers
+        (internal users of a company the caller works in now, ``env.companies``) whose account
+        belongs to one of those companies; other ids are left out of the answer. Answers
         are kept a minute per account and range, and each caller has a budget of provider
         calls a minute (see calendar_sync_busy.py).
 
@@ -581,8 +582,14 @@ class CalendarEvent(models.Model):
         per_minute = int(Account._param("busy_calls_per_minute", calendar_sync_busy.CALLS_PER_MINUTE) or 0)
         # sudo: colleagues are looked up whatever the caller may read of res.users; only internal
         # users of the caller's companies are answered for
-        colleagues = self.env["res.users"].sudo().browse(user_ids).exists().filtered(lambda u: not u.share)
-        companies = user.company_ids
+        companies = self.env.companies
+        colleagues = (
+            self.env["res.users"]
+            .sudo()
+            .browse(user_ids)
+            .exists()
+            .filtered(lambda u: not u.share and (self.env.su or u.company_ids & companies))
+        )
         result = {}
         for colleague in colleagues:
             account = Account._account_for_user(colleague)

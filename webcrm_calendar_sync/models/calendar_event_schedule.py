@@ -82,15 +82,17 @@ class CalendarEvent(models.Model):
 
     @api.model
     def _schedule_people(self, user_ids):
-        """The caller, then the colleagues among ``user_ids``: internal users of a company of the caller."""
+        """The caller, then the colleagues among ``user_ids``: internal users of a company the caller
+        works in now (``env.companies``); anyone else is left out."""
         user = self.env.user
+        companies = self.env.companies
         # sudo: a colleague's name is shown whatever the caller may read of res.users
         colleagues = (
             self.env["res.users"]
             .sudo()
             .browse(list(dict.fromkeys(user_ids)))
             .exists()
-            .filtered(lambda u: not u.share and u.active and u != user and (u.company_ids & user.company_ids))
+            .filtered(lambda u: not u.share and u.active and u != user and (u.company_ids & companies))
         )
         return user.sudo() | colleagues
 

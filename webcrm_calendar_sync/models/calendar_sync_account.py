@@ -545,12 +545,7 @@ class CalendarSyncAccount(models.Model):
             for a in active
         ]
         dates = [a.last_sync_date for a in active if a.last_sync_date]
-        # sudo: the names of colleagues whose calendar is synced (no account detail leaves here)
-        colleagues = (
-            self.sudo()
-            .search([("state", "in", ("synced", "error")), ("last_sync_date", "!=", False), ("user_id", "!=", user.id)])
-            .user_id
-        )
+        colleagues = self._synced_colleagues()
         return {
             "enabled": True,
             "subscribed": bool(active),
@@ -563,6 +558,22 @@ class CalendarSyncAccount(models.Model):
             "user_email": user.email or "",
             "colleagues": [{"id": u.id, "partner_id": u.partner_id.id, "name": u.name} for u in colleagues],
         }
+
+    @api.model
+    def _synced_colleagues(self):
+        """Internal users, other than the caller, whose calendar is synced in a company the caller
+        works in now (``env.companies``): a colleague of another company is never offered."""
+        companies = self.env.companies
+        # sudo: the names of colleagues whose calendar is synced (no account detail leaves here)
+        accounts = self.sudo().search(
+            [
+                ("state", "in", ("synced", "error")),
+                ("last_sync_date", "!=", False),
+                ("user_id", "!=", self.env.uid),
+                ("company_id", "in", companies.ids),
+            ]
+        )
+        return accounts.user_id.filtered(lambda u: u.active and not u.share and u.company_ids & companies)
 
     @api.model
     def _refresh_threshold(self):

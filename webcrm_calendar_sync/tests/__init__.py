@@ -1,6 +1,7 @@
 from . import (
     test_account_guards,
     test_busy_access,
+    test_colleague_companies,
     test_concurrent_sync,
     test_cron_schedule,
     test_error_messages,
