@@ -520,6 +520,17 @@ class CalendarEvent(models.Model):
         # change (a colleague's private meeting only by its attendees, as calendar.event's write says)
         self.check_access("write")
         self.filtered(lambda e: e.user_id and e.user_id != self.env.user)._check_calendar_privacy_write_permissions()
+        # the same rule as the button's visibility (synced_can_send_invitations): the organiser, or
+        # the colleague who booked the meeting on their behalf
+        refused = self.filtered(lambda e: not e._synced_may_send_invitations())
+        if refused:
+            raise AccessError(
+                _(
+                    "Only the organiser (%(organizer)s) or the colleague who booked this meeting can send its "
+                    "invitations. Ask the organiser to send them.",
+                    organizer=refused[0].user_id.name,
+                )
+            )
         self.filtered(lambda e: e.text_template_id and not e.text_template_applied).action_apply_text_template()
         self._outbox_mark(send_invitations=True)
         return {

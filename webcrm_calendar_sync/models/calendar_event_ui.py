@@ -53,6 +53,7 @@ class CalendarEvent(models.Model):
 
     @api.depends(
         "user_id.name",
+        "create_uid",
         "sync_binding_ids.state",
         "sync_binding_ids.account_id",
         "synced_organizer_email",
@@ -81,12 +82,23 @@ class CalendarEvent(models.Model):
             own = event._writable_bindings()
             readonly = enabled and bool(bindings) and not own
             event.synced_readonly = readonly
-            event.synced_can_send_invitations = enabled and not readonly and event.user_id.id in subscribed
+            event.synced_can_send_invitations = (
+                enabled and not readonly and event.user_id.id in subscribed and event._synced_may_send_invitations()
+            )
             event.synced_owner = readonly and event._synced_owner_text(names)
             event.synced_organizer_name = bool(bindings) and event._synced_owner_text(names)
             event.synced_state = (
                 event._synced_state_text(own or bindings) if bindings and not event.sync_push_state else False
             )
+
+    def _synced_may_send_invitations(self):
+        """Whether the current user may have the organiser's calendar invite the attendees: the
+        organiser themself, or the colleague who booked the meeting on the organiser's behalf (N3;
+        a meeting not saved yet is being booked by the user). Another colleague who can open or even
+        edit the meeting may not send invitations from the organiser's calendar."""
+        self.ensure_one()
+        user = self.env.user
+        return self.env.su or not self._origin.id or user in (self.user_id, self.create_uid)
 
     def _synced_owner_text(self, names):
         email = (self.synced_organizer_email or "").lower()

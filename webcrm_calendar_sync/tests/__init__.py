@@ -11,6 +11,7 @@ from . import (
     test_first_sync_paging,
     test_google,
     test_i18n,
+    test_invitation_rights,
     test_meeting_text,
     test_microsoft,
     test_mirror_rules,
