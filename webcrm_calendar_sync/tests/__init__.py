@@ -1,4 +1,5 @@
 from . import (
+    test_account_form,
     test_account_guards,
     test_busy_access,
     test_colleague_companies,
