@@ -43,6 +43,7 @@ if str(ROOT) not in odoo.addons.__path__:
     odoo.addons.__path__.append(str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import run  # noqa: E402
 from generate import generate  # noqa: E402
 from run import PGHOST, PGUSER, addons_path, ensure_db  # noqa: E402
 
@@ -51,15 +52,15 @@ EMAIL = "big@first-sync.test"
 
 
 def serve(provider, events):
-    """The fake server of ``provider`` holding ``events`` generated events, started; and the settings for it."""
-    remotes = generate(events, EMAIL, seed=4242)
+    """The fake server of ``provider`` holding ``events`` generated events, started; the settings for it,
+    the account's credentials and its values."""
     if provider == "google":
         from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
         from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
         server = FakeGoogle(token_lifetime=10**8).start()
         server.add_user(EMAIL)
-        for remote in remotes:
+        for remote in generate(events, EMAIL, seed=4242):
             server.add_event(EMAIL, to_google(remote))
         params = {
             "google_client_id": server.client_id,
@@ -67,18 +68,39 @@ def serve(provider, events):
             "google_token_uri": server.token_uri,
             "google_api_endpoint": server.api_endpoint,
         }
-        return server, params, {"token_data": server.issue_tokens(EMAIL)}, {}
-    sys.exit(f"--provider {provider}: not in this bench yet (google)")
+        return server, params, {"token_data": server.issue_tokens(EMAIL)}, {"email": EMAIL}
+    if provider == "microsoft":
+        from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import FakeGraph
+
+        server = FakeGraph().start()
+        run.seed_microsoft(server, events, 4242)
+        params = {
+            "microsoft_client_id": server.client_id,
+            "microsoft_client_secret": server.client_secret,
+            "microsoft_authority_host": server.url,
+            "microsoft_graph_endpoint": server.graph_endpoint,
+            "microsoft_ca_bundle": server.ca_file,
+        }
+        return server, params, {"token_data": run.microsoft_cache(server)}, {"email": run.OWNER}
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_ews import FakeEWS
+
+    server = FakeEWS().start()
+    run.seed_exchange(server, events, 4242)
+    params = {"exchange_ca_bundle": server.ca_file, "allowed_private_hosts": "127.0.0.1"}
+    account = {"email": run.OWNER, "ews_url": server.url, "subscribe": True}
+    return server, params, {"password": "bench-pw"}, account
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10000)
-    parser.add_argument("--provider", default="google", choices=["google"])
+    parser.add_argument("--provider", default="google", choices=["google", "microsoft", "exchange"])
     parser.add_argument("--mode", nargs="+", default=["background"], choices=["background", "at-once"])
     parser.add_argument("--db", default="webcrm_bench_first_sync")
     parser.add_argument("--tracemalloc", action="store_true", help="also the peak of Python's heap (slower)")
-    parser.add_argument("--budget", type=float, default=0, help="the scheduled action's time budget, seconds")
+    parser.add_argument(
+        "--budget", type=float, default=300, help="the scheduled action's time budget per run, seconds (default 300)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -86,12 +108,17 @@ def main():
     ensure_db(args.db, ["webcrm_calendar_sync"], False)
     server, params, credentials, account_vals = serve(args.provider, args.events)
     try:
-        # the fake builds a listing's snapshot at its first page: give it time
-        params = dict(params, request_timeout="300")
-        if args.budget:
-            params["cron_time_budget"] = str(args.budget)
+        # the fake builds a listing's snapshot at its first page: give it time (a call takes an
+        # account only while more than this timeout is left of its budget)
+        params = dict(params, request_timeout="60", cron_time_budget=str(args.budget))
         for mode in args.mode:
-            payload = {"params": params, "credentials": credentials, "account": account_vals, "mode": mode}
+            payload = {
+                "params": params,
+                "credentials": credentials,
+                "account": account_vals,
+                "mode": mode,
+                "provider": args.provider,
+            }
             before = server.requests
             proc = subprocess.Popen(
                 [sys.executable, __file__, "--worker", mode, "--db", args.db]
@@ -105,7 +132,7 @@ def main():
                 sys.exit(f"bench worker failed ({proc.returncode})")
             result = json.loads(out.strip().splitlines()[-1])
             line = (
-                f"bench first_sync provider={args.provider} mode={mode} events={args.events} "
+                f"bench first_sync provider={args.provider} mode={mode} budget={args.budget:g} events={args.events} "
                 f"meetings={result['meetings']} seconds={result['seconds']:.2f} calls={result['calls']} "
                 f"http={server.requests - before} peak_mb={result['peak_mb']:.0f} grew_mb={result['grew_mb']:.0f}"
             )
@@ -132,15 +159,19 @@ def worker(args):
         env["res.config.settings"].create({"group_calendar_sync": True}).execute()
         for key, value in payload["params"].items():
             env["ir.config_parameter"].set_param(f"webcrm_calendar_sync.{key}", value)
-        user = env["res.users"].with_context(active_test=False).search([("login", "=", EMAIL)])
+        vals = dict(payload["account"])
+        email, subscribe = vals["email"], vals.pop("subscribe", False)
+        user = env["res.users"].with_context(active_test=False).search([("login", "=", email)])
         if user:
             cleanup(env, user)  # what an interrupted run left
         else:
-            user = env["res.users"].create({"name": "Big calendar", "login": EMAIL, "email": EMAIL})
+            user = env["res.users"].create({"name": "Big calendar", "login": email, "email": email})
         account = env["calendar.sync.account"].create(
-            dict(payload["account"], user_id=user.id, provider="google", email=EMAIL, state="subscribed")
+            dict(vals, user_id=user.id, provider=payload["provider"], state="subscribed")
         )
         account._set_credentials(**payload["credentials"])
+        if subscribe:
+            account._subscribe_exchange()  # learns the auth type and server build, as "Save and subscribe" does
         account_id = account.id
         # no other account is due: the scheduled action takes only this one
         others = env["calendar.sync.account"].search([("id", "!=", account_id)])

@@ -228,9 +228,10 @@ class CalendarSyncAccount(models.Model):
         return summary
 
     def _keep_resume(self, resume, changes):
-        """Where the listing resumes, kept with the page just applied (and the account due at once)."""
+        """Where the listing resumes, kept with the page just applied, and the account due now:
+        after the accounts that were already waiting (a long first sync never holds them up)."""
         resume["page"] = changes.next_page
-        self.sudo().write({"sync_resume": json.dumps(resume), "next_sync_date": False})
+        self.sudo().write({"sync_resume": json.dumps(resume), "next_sync_date": fields.Datetime.now()})
 
     def _finish_listing(self, summary, changes):
         self.sudo().write({"sync_resume": False, "full_sync_running": False})
