@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from . import recurrence, wire_time
+from . import recurrence, store, wire_time
 from .local_server import LocalServer
 
 UTC = dt.timezone.utc
@@ -744,16 +744,20 @@ class FakeEWS(LocalServer):
                     "</m:FreeBusyResponse>"
                 )
                 continue
-            events = []
-            for item in other.items.values():
-                instances = [o for _i, o in self.occurrences(item)] if item["recurrence"] else [item]
-                for inst in instances:
-                    if inst["start"] < end and inst["end"] > start and inst["free_busy"] != "Free":
-                        events.append(
-                            f"<t:CalendarEvent><t:StartTime>{self._local_time(inst['start'])}</t:StartTime>"
-                            f"<t:EndTime>{self._local_time(inst['end'])}</t:EndTime>"
-                            f"<t:BusyType>{inst['free_busy']}</t:BusyType></t:CalendarEvent>"
-                        )
+            busy = store.busy_intervals(
+                other.items.values(),
+                start,
+                end,
+                occurrences=lambda item: [o for _i, o in self.occurrences(item)] if item["recurrence"] else [item],
+                span=lambda inst: (inst["start"], inst["end"]),
+                show_as=lambda inst: None if inst["free_busy"] == "Free" else inst["free_busy"],
+            )
+            events = [
+                f"<t:CalendarEvent><t:StartTime>{self._local_time(s)}</t:StartTime>"
+                f"<t:EndTime>{self._local_time(e)}</t:EndTime>"
+                f"<t:BusyType>{busy_type}</t:BusyType></t:CalendarEvent>"
+                for s, e, busy_type in busy
+            ]
             answers.append(
                 '<m:FreeBusyResponse><m:ResponseMessage ResponseClass="Success"><m:ResponseCode>NoError</m:ResponseCode>'
                 "</m:ResponseMessage><m:FreeBusyView><t:FreeBusyViewType>Detailed</t:FreeBusyViewType>"

@@ -34,7 +34,7 @@ import secrets
 import time
 import urllib.parse
 
-from . import recurrence, wire_time
+from . import recurrence, store, wire_time
 from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 from .push import Notifier
@@ -609,21 +609,25 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             if email not in self.calendars:
                 calendars[item["id"]] = {"errors": [{"domain": "global", "reason": "notFound"}], "busy": []}
                 continue
-            busy = []
-            for event in self.calendars[email].values():
+            cal = self.calendars[email]
+
+            def occurrences(event, email=email, cal=cal):
                 if event.get("status") == "cancelled" or event.get("transparency") == "transparent":
-                    continue
-                if event.get("recurringEventId") and event["recurringEventId"] in self.calendars[email]:
-                    continue
-                occurrences = self._instances(email, event, time_min, time_max) if event.get("recurrence") else [event]
-                for occ in occurrences:
-                    if occ.get("status") == "cancelled":
-                        continue
-                    start, end = _when(occ["start"]), _when(occ["end"])
-                    if start < time_max and end > time_min:
-                        busy.append((max(start, time_min), min(end, time_max)))
-            busy.sort()
-            calendars[item["id"]] = {"busy": [{"start": _iso(s), "end": _iso(e)} for s, e in busy]}
+                    return []
+                if event.get("recurringEventId") and event["recurringEventId"] in cal:
+                    return []  # an exception comes out through its series
+                return self._instances(email, event, time_min, time_max) if event.get("recurrence") else [event]
+
+            busy = store.busy_intervals(
+                cal.values(),
+                time_min,
+                time_max,
+                occurrences=occurrences,
+                span=lambda occ: (_when(occ["start"]), _when(occ["end"])),
+                show_as=lambda occ: None if occ.get("status") == "cancelled" else "busy",
+                clip=True,
+            )
+            calendars[item["id"]] = {"busy": [{"start": _iso(s), "end": _iso(e)} for s, e, _show_as in busy]}
         return {
             "kind": "calendar#freeBusy",
             "timeMin": _iso(time_min),

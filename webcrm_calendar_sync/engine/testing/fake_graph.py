@@ -38,7 +38,7 @@ import time
 import urllib.parse
 import uuid
 
-from . import recurrence, wire_time
+from . import recurrence, store, wire_time
 from .local_server import JsonEvents, LocalServer
 from .oauth import OAuthRefused, OAuthServer, token_form
 from .push import Notifier
@@ -612,22 +612,30 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         answer = []
         for address in data.get("schedules", []):
             email = address.lower()
-            items = []
-            for event in self.mailboxes.get(email, {}).values():
+
+            def occurrences(event, email=email):
                 if event.get("_deleted") or event.get("type") == "exception" or event.get("showAs") == "free":
-                    continue
-                occurrences = self._expand(email, event, lo, hi) if event.get("type") == "seriesMaster" else [event]
-                for occ in occurrences:
-                    s, e = parse_graph_time(occ["start"]), parse_graph_time(occ["end"])
-                    if s < hi and e > lo and occ.get("showAs") != "free" and not occ.get("isCancelled"):
-                        items.append(
-                            {
-                                "status": occ.get("showAs", "busy"),
-                                "start": {"dateTime": graph_time(s), "timeZone": "UTC"},
-                                "end": {"dateTime": graph_time(e), "timeZone": "UTC"},
-                            }
-                        )
-            items.sort(key=lambda i: i["start"]["dateTime"])
+                    return []
+                return self._expand(email, event, lo, hi) if event.get("type") == "seriesMaster" else [event]
+
+            busy = store.busy_intervals(
+                self.mailboxes.get(email, {}).values(),
+                lo,
+                hi,
+                occurrences=occurrences,
+                span=lambda occ: (parse_graph_time(occ["start"]), parse_graph_time(occ["end"])),
+                show_as=lambda occ: (
+                    None if occ.get("showAs") == "free" or occ.get("isCancelled") else occ.get("showAs", "busy")
+                ),
+            )
+            items = [
+                {
+                    "status": show_as,
+                    "start": {"dateTime": graph_time(s), "timeZone": "UTC"},
+                    "end": {"dateTime": graph_time(e), "timeZone": "UTC"},
+                }
+                for s, e, show_as in busy
+            ]
             answer.append({"scheduleId": address, "availabilityView": "", "scheduleItems": items})
         return {"value": answer}
 
