@@ -534,11 +534,11 @@ class FakeEWS(LocalServer):
                     ],
                 )
         limit = int(operation.findtext("m:MaxChangesReturned", default="100", namespaces=NS))
-        changes = [(item["seq"], "item", item) for item in box.items.values() if item["seq"] > since]
+        changes = [(item["seq"], "item", item) for item in box.items.values()]
         if state_text:
             # a first sync (no state) lists what exists; deletions are news only to a later one
-            changes += [(seq, "delete", item_id) for item_id, seq in box.tombstones.items() if seq > since]
-        changes.sort(key=lambda change: change[0])
+            changes += [(seq, "delete", item_id) for item_id, seq in box.tombstones.items()]
+        changes = store.changed_since(changes, since, seq=lambda change: change[0])
         page, rest = changes[:limit], changes[limit:]
         parts = []
         for _seq, kind, value in page:
@@ -557,8 +557,7 @@ class FakeEWS(LocalServer):
         return self._messages("SyncFolderItems", [self._ok("SyncFolderItems", inner)])
 
     def _last_seq(self, box):
-        seqs = [i["seq"] for i in box.items.values()] + list(box.tombstones.values())
-        return max(seqs, default=0)
+        return store.last_seq([i["seq"] for i in box.items.values()] + list(box.tombstones.values()), seq=int)
 
     def op_FindItem(self, box, operation):
         self._check_mailbox(box, operation)

@@ -79,7 +79,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         super().__init__()
         self._init_oauth(client_id, client_secret, token_lifetime)
         self.calendars = {}  # email -> {event_id: event}
-        self.min_token_seq = {}  # email -> sync tokens below are refused (410)
+        self.token_floors = store.TokenFloors()  # sync tokens handed out before are refused (410)
         self.default_login = None
         self.invitations = []  # dicts: calendar, event_id, emails, method
         self.log = []  # (method, path, query dict)
@@ -124,7 +124,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
 
     def invalidate_sync_tokens(self, email):
         with self.lock:
-            self.min_token_seq[email.lower()] = next(self.seq)
+            self.token_floors.refuse_before(email.lower(), next(self.seq))
 
     def fault_error(self, fault):
         reason = fault.reason or {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(fault.status, "backendError")
@@ -464,7 +464,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 raise ApiError(
                     410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required."
                 ) from None
-            if owner != email or since < self.min_token_seq.get(email, 0):
+            if owner != email or not self.token_floors.honours(email, since):
                 raise ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.")
         return since
 
@@ -475,11 +475,8 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         time_min = _parse_dt(query["timeMin"]) if query.get("timeMin") else None
         time_max = _parse_dt(query["timeMax"]) if query.get("timeMax") else None
         items = []
-        for event in sorted(cal.values(), key=lambda e: e["_seq"]):
+        for event in store.changed_since(cal.values(), since):
             if query.get("iCalUID") and event.get("iCalUID") != query["iCalUID"]:
-                continue
-            if since is not None and event["_seq"] <= since:
-                # a changed exception makes its series' instance news even if the master is old
                 continue
             if event.get("recurringEventId") and single and event["recurringEventId"] in cal:
                 # exceptions come out through their master's expansion, unless only they changed
@@ -690,7 +687,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             "resource_uri": resource_uri,
             "expiration": expiration,
             "number": 0,
-            "mark": max((e["_seq"] for e in cal.values()), default=0),
+            "mark": store.last_seq(cal.values()),
         }
         self._notify(channel_id, "sync")
         answer = {
@@ -713,7 +710,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                     del self.channels[channel_id]  # Google stops an expired channel
                     continue
                 cal = self.calendars.get(channel["email"], {})
-                top = max((e["_seq"] for e in cal.values()), default=0)
+                top = store.last_seq(cal.values())
                 if top > channel["mark"]:
                     channel["mark"] = top
                     self._notify(channel_id, "exists")

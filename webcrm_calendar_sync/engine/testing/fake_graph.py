@@ -92,7 +92,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         self._init_oauth(client_id, client_secret, token_lifetime)
         self.mailboxes = {}  # email -> {event_id: event}
         self.removed = {}  # email -> [(seq, event_id)]
-        self.min_delta_seq = {}
+        self.token_floors = store.TokenFloors()  # delta links handed out before are refused (410)
         self.invitations = []
         self.log = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
@@ -119,7 +119,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
     # -- helpers for tests -----------------------------------------------
     def invalidate_delta_tokens(self, email):
         with self.lock:
-            self.min_delta_seq[email.lower()] = next(self.seq)
+            self.token_floors.refuse_before(email.lower(), next(self.seq))
 
     def fault_error(self, fault):
         # Graph's throttling and outages always say when to come back
@@ -503,7 +503,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 size = int(part.split("=", 1)[1])
         if query.get("$deltatoken"):
             state = _unb64(query["$deltatoken"])
-            if state["seq"] < self.min_delta_seq.get(email, 0) or state["email"] != email:
+            if not self.token_floors.honours(email, state["seq"]) or state["email"] != email:
                 raise GraphError(410, "SyncStateNotFound", "The sync state generation is not found.")
             state = dict(state, since=state["seq"], offset=0, seq=next(self.seq))
         elif query.get("$skiptoken"):
@@ -522,15 +522,13 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         lo, hi = wire_time.parse_time(state["start"]), wire_time.parse_time(state["end"])
         since = state["since"]
         items = []
-        for event in sorted(mailbox.values(), key=lambda e: e["_seq"]):
+        for event in store.changed_since(mailbox.values(), since):
             if event.get("type") == "exception":
                 master = mailbox.get(event["seriesMasterId"])
-                if since is not None and event["_seq"] > since and master and master["_seq"] <= since:
+                if since is not None and master and master["_seq"] <= since:
                     items.append(
                         {"@removed": {"reason": "deleted"}, "id": event["id"]} if event.get("_deleted") else event
                     )
-                continue
-            if since is not None and event["_seq"] <= since:
                 continue
             if event.get("_deleted"):
                 if since is not None:
@@ -728,7 +726,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 "client_state": data.get("clientState"),
                 "change_types": change_types,
                 "expiration": expiration,
-                "mark": max((e["_seq"] for e in mailbox.values()), default=0),
+                "mark": store.last_seq(mailbox.values()),
                 "known": set(mailbox),
             }
             return 201, self._subscription_answer(sub_id)
@@ -759,7 +757,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             self._drop_expired_subscriptions()
             for sub_id, sub in self.subscriptions.items():
                 mailbox = self.mailboxes.get(sub["email"], {})
-                changed = sorted((e for e in mailbox.values() if e["_seq"] > sub["mark"]), key=lambda e: e["_seq"])
+                changed = store.changed_since(mailbox.values(), sub["mark"])
                 if not changed:
                     continue
                 sub["mark"] = changed[-1]["_seq"]
