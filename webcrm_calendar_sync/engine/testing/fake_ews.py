@@ -235,10 +235,10 @@ class FakeEWS(LocalServer):
         return _b64(f"occ:{index}:{master_id}")
 
     def _touch(self, box, item, created=False):
-        item["seq"] = next(self.seq)
+        seq = store.stamp_change(item, next(self.seq), key="seq")
         if created:
-            item["created_seq"] = item["seq"]
-        item["changekey"] = _b64(f"ck:{item['seq']}")
+            item["created_seq"] = seq
+        item["changekey"] = store.version_tag(seq, "ck:")
         item["modified_at"] = _now()
 
     # -- expansion ---------------------------------------------------------

@@ -163,8 +163,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             del event["visibility"]
         if event.get("transparency") == "opaque":
             del event["transparency"]
-        seq = next(self.seq)
-        event["_seq"] = seq
+        seq = store.stamp_change(event, next(self.seq))
         event["etag"] = f'"{seq}"'
         event["updated"] = _iso(_now())
         event["sequence"] = event.get("sequence", -1) + 1

@@ -177,9 +177,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             rng.update(event["recurrence"]["range"])
             event["recurrence"] = {"pattern": pattern, "range": rng}
         event.setdefault("location", {"displayName": ""})
-        seq = next(self.seq)
-        event["_seq"] = seq
-        event["changeKey"] = base64.b64encode(f"ck{seq}".encode()).decode()
+        seq = store.stamp_change(event, next(self.seq))
+        event["changeKey"] = store.version_tag(seq, "ck")
         event["@odata.etag"] = f'W/"{event["changeKey"]}"'
         event["lastModifiedDateTime"] = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 

@@ -8,11 +8,16 @@ shape live here once:
   ``(start, end, show_as)`` intervals; each fake only writes them in its wire format.
 * :func:`changed_since` / :func:`last_seq`: the records changed after a sequence number,
   behind Google's sync tokens, Graph's delta links, EWS's sync states and push.
+* :func:`stamp_change` / :func:`version_tag`: a change numbered on its record, and the
+  opaque version a client sends back (Graph's and EWS's change keys; Google's etag is
+  the number itself).
 * :class:`TokenFloors`: which of those numbers handed out in tokens are still honoured
   (a test invalidates them as a server does after a reset).
 """
 
 from __future__ import annotations
+
+import base64
 
 
 def busy_intervals(events, lo, hi, *, occurrences, span, show_as, clip=False):
@@ -36,6 +41,17 @@ def busy_intervals(events, lo, hi, *, occurrences, span, show_as, clip=False):
                 found.append((start, end, status))
     found.sort(key=lambda interval: (interval[0], interval[1]))
     return found
+
+
+def stamp_change(record, seq, key="_seq"):
+    """Number ``record``'s latest change ``seq`` (under ``key``); returns ``seq``."""
+    record[key] = seq
+    return seq
+
+
+def version_tag(seq, prefix):
+    """The opaque version of change ``seq``: ``prefix`` and the number, base64-encoded."""
+    return base64.b64encode(f"{prefix}{seq}".encode()).decode()
 
 
 def changed_since(records, since, seq=lambda record: record["_seq"]):
