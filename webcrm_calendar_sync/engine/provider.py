@@ -73,6 +73,21 @@ class CalendarProvider(abc.ABC):
             raise ValueError(f"{type(self).__name__} lists in one page: no page {page!r} to resume at")
         return self.list_changes(state, window)
 
+    def _list_all_pages(self, state: Optional[str], window: Window) -> ChangeSet:
+        """Read every page of :meth:`list_page` into one complete change set (for providers
+        whose listing is paged, as their :meth:`list_changes`)."""
+        changes = self.list_page(state, window)
+        while changes.next_page:
+            page = self.list_page(state, window, changes.next_page)
+            changes.events += page.events
+            changes.deleted_ids += page.deleted_ids
+            changes.invalid += page.invalid
+            changes.complete_series += page.complete_series
+            changes.requests += page.requests
+            changes.next_page, changes.next_state = page.next_page, page.next_state
+        changes.complete = True
+        return changes
+
     @abc.abstractmethod
     def get_event(self, external_id: str) -> RemoteEvent:
         """One event; :class:`errors.NotFound` when it is gone."""

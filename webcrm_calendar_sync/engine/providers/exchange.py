@@ -504,17 +504,7 @@ class ExchangeProvider(CalendarProvider):
 
     # -- reading -----------------------------------------------------------
     def list_changes(self, state, window):
-        changes = self.list_page(state, window)
-        while changes.next_page:
-            page = self.list_page(state, window, changes.next_page)
-            changes.events += page.events
-            changes.deleted_ids += page.deleted_ids
-            changes.invalid += page.invalid
-            changes.requests += page.requests
-            changes.complete_series = page.complete_series
-            changes.next_page, changes.next_state = page.next_page, page.next_state
-        changes.complete = True
-        return changes
+        return self._list_all_pages(state, window)
 
     def list_page(self, state, window, page=None):
         """One ``SyncFolderItems`` batch (``MaxChangesReturned``); its sync state is where the
