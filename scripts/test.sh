@@ -58,13 +58,20 @@ fi
 grep -q "Module $ADDON loaded" "$WORK/install.log" || { tail -20 "$WORK/install.log" >&2; fail "$ADDON was not loaded"; }
 echo "[test] installed without error or warning"
 
-"$PYTHON" -m pytest tests "$ADDON/tests" --odoo-database="$DB" --odoo-config="$WORK/odoo.conf" --odoo-http \
+# Paths given on the command line narrow the run to them (as with plain pytest); without any,
+# every test runs. Options (-k, -x, ...) are passed on either way.
+TARGETS=(tests "$ADDON/tests")
+for arg in "$@"; do
+    if [ -e "${arg%%::*}" ]; then TARGETS=(); break; fi
+done
+"$PYTHON" -m pytest "${TARGETS[@]}" --odoo-database="$DB" --odoo-config="$WORK/odoo.conf" --odoo-http \
     --junitxml="$WORK/junit.xml" -q "$@"
 status=$?
 if [ $status -eq 5 ]; then
     fail "pytest collected no test"
 fi
 # The Odoo tests must really have run (pytest-odoo must not have collected nothing).
+[ ${#TARGETS[@]} -eq 0 ] && exit $status
 "$PYTHON" - "$WORK/junit.xml" "$ADDON" <<'PY' || exit 1
 import sys, xml.etree.ElementTree as ET
 cases = ET.parse(sys.argv[1]).getroot().iter("testcase")
