@@ -135,23 +135,53 @@ class MemoryAccountsCase(CalendarSyncCase):
         return self.env["calendar.sync.binding"].search([("account_id", "=", account.id)]).event_id
 
 
+def start_fake_google(cls, **attrs):
+    """Start a fake Google for a test class (stopped with it) and point the addon's settings at it.
+
+    ``attrs`` are set on the server before it is used (e.g. ``push_allow_http=True``).
+    """
+    server = FakeGoogle().start()
+    cls.addClassCleanup(server.stop)
+    for name, value in attrs.items():
+        setattr(server, name, value)
+    cls.env["res.config.settings"].create(
+        {
+            "calendar_sync_google_client_id": server.client_id,
+            "calendar_sync_google_client_secret": server.client_secret,
+            "calendar_sync_google_auth_uri": server.auth_uri,
+            "calendar_sync_google_token_uri": server.token_uri,
+            "calendar_sync_google_api_endpoint": server.api_endpoint,
+        }
+    ).execute()
+    return server
+
+
+def start_fake_graph(cls, **attrs):
+    """Start a fake identity platform + Graph for a test class and point the addon's settings at it."""
+    server = FakeGraph().start()
+    cls.addClassCleanup(server.stop)
+    for name, value in attrs.items():
+        setattr(server, name, value)
+    cls.env["res.config.settings"].create(
+        {
+            "calendar_sync_microsoft_client_id": server.client_id,
+            "calendar_sync_microsoft_client_secret": server.client_secret,
+            "calendar_sync_microsoft_tenant": "organizations",
+            "calendar_sync_microsoft_authority_host": server.url,
+            "calendar_sync_microsoft_graph_endpoint": server.graph_endpoint,
+        }
+    ).execute()
+    cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", server.ca_file)
+    return server
+
+
 class FakeGoogleCase(CalendarSyncCase):
     """The addon configured for the local fake Google server (a fresh server state per test)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGoogle().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_google_client_id": cls.server.client_id,
-                "calendar_sync_google_client_secret": cls.server.client_secret,
-                "calendar_sync_google_auth_uri": cls.server.auth_uri,
-                "calendar_sync_google_token_uri": cls.server.token_uri,
-                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
-            }
-        ).execute()
+        cls.server = start_fake_google(cls)
 
     def setUp(self):
         super().setUp()
@@ -191,18 +221,7 @@ class FakeGraphCase(CalendarSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGraph().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_microsoft_client_id": cls.server.client_id,
-                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
-                "calendar_sync_microsoft_tenant": "organizations",
-                "calendar_sync_microsoft_authority_host": cls.server.url,
-                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
-            }
-        ).execute()
-        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
+        cls.server = start_fake_graph(cls)
 
     def setUp(self):
         super().setUp()

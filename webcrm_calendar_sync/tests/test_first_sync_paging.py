@@ -8,8 +8,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 
 from ..engine.events import Window
-from ..engine.testing.fake_google import FakeGoogle
-from .common import CalendarSyncCase
+from .common import CalendarSyncCase, start_fake_google
 
 UTC = dt.timezone.utc
 NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -35,17 +34,7 @@ class TestFirstSyncPaging(CalendarSyncCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGoogle().start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_google_client_id": cls.server.client_id,
-                "calendar_sync_google_client_secret": cls.server.client_secret,
-                "calendar_sync_google_auth_uri": cls.server.auth_uri,
-                "calendar_sync_google_token_uri": cls.server.token_uri,
-                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
-            }
-        ).execute()
+        cls.server = start_fake_google(cls)
 
     def setUp(self):
         super().setUp()

@@ -19,9 +19,7 @@ from odoo import fields
 from odoo.tests import HttpCase
 
 from ..engine.events import Window
-from ..engine.testing.fake_google import FakeGoogle
-from ..engine.testing.fake_graph import FakeGraph
-from .common import CalendarSyncCase
+from .common import CalendarSyncCase, start_fake_google, start_fake_graph
 from .test_google import gbody
 from .test_microsoft import mbody
 
@@ -83,19 +81,9 @@ class TestGooglePush(PushCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGoogle().start()
-        cls.server.push_allow_http = True  # the test server is plain http on 127.0.0.1
+        # the test server is plain http on 127.0.0.1; the test delivers the notifications
+        cls.server = start_fake_google(cls, push_allow_http=True)
         cls.server.notifier.hold = True
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_google_client_id": cls.server.client_id,
-                "calendar_sync_google_client_secret": cls.server.client_secret,
-                "calendar_sync_google_auth_uri": cls.server.auth_uri,
-                "calendar_sync_google_token_uri": cls.server.token_uri,
-                "calendar_sync_google_api_endpoint": cls.server.api_endpoint,
-            }
-        ).execute()
 
     def setUp(self):
         super().setUp()
@@ -307,20 +295,8 @@ class TestMicrosoftPush(PushCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = FakeGraph().start()
-        cls.server.push_allow_http = True
+        cls.server = start_fake_graph(cls, push_allow_http=True)
         cls.server.notifier.hold = True
-        cls.addClassCleanup(cls.server.stop)
-        cls.env["res.config.settings"].create(
-            {
-                "calendar_sync_microsoft_client_id": cls.server.client_id,
-                "calendar_sync_microsoft_client_secret": cls.server.client_secret,
-                "calendar_sync_microsoft_tenant": "organizations",
-                "calendar_sync_microsoft_authority_host": cls.server.url,
-                "calendar_sync_microsoft_graph_endpoint": cls.server.graph_endpoint,
-            }
-        ).execute()
-        cls.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.microsoft_ca_bundle", cls.server.ca_file)
 
     def setUp(self):
         super().setUp()
