@@ -431,3 +431,29 @@ def test_sync_batches_one_at_a_time_resume_in_another_provider_object(server):
     assert sorted(seen) == sorted([f"M{i}" for i in range(7)] + ["Weekly"] * 3)
     again = make(server).list_changes(changes.next_state, WINDOW)
     assert again.events == [] and again.deleted_ids == []
+
+
+def test_count_of_the_folder_from_an_indexed_view(server):
+    for i in range(4):
+        server.add_item(ANN, subject=f"N{i}", start=NOW + dt.timedelta(days=i), end=NOW + dt.timedelta(days=i, hours=1))
+    server.add_item(ANN, subject="Old", start=NOW - dt.timedelta(days=900), end=NOW - dt.timedelta(days=900, hours=-1))
+    provider = make(server)
+    provider.check_connection()
+    server.log.clear()
+    # the folder's items, whatever their date: what a first SyncFolderItems reads
+    assert provider.count_events(WINDOW) == 5
+    assert [op for op, _ in server.log] == ["FindItem"]
+    changes = provider.list_page(None, WINDOW)
+    assert changes.listed == 5 and len(changes.events) == 4
+
+
+def test_indexed_view_pages_like_exchange(server):
+    """exchangelib's own paging over the fake's IndexedPageItemView reads every item once."""
+    for i in range(7):
+        server.add_item(ANN, subject=f"P{i}", start=NOW + dt.timedelta(days=i), end=NOW + dt.timedelta(days=i, hours=1))
+    provider = make(server)
+    items = provider._call(lambda: list(provider.calendar.all().only("subject").order_by("start")))
+    assert [i.subject for i in items] == [f"P{i}" for i in range(7)]
+    server.log.clear()
+    assert provider._call(lambda: provider.calendar.all().count(page_size=3)) == 7
+    assert [op for op, _ in server.log] == ["FindItem"] * 3

@@ -245,3 +245,47 @@ def test_delta_pages_one_at_a_time_resume_in_another_provider_object(server):
     assert sorted(seen) == [f"E{i}" for i in range(7)]
     again = provider.list_changes(changes.next_state, WINDOW)
     assert again.events == [] and again.deleted_ids == []
+
+
+def test_count_of_the_window_in_one_request_as_graph_says(server):
+    for i in range(5):
+        server.add_event("ann@example.com", gbody(f"C{i}", NOW + dt.timedelta(days=i + 1)))
+    server.add_event("ann@example.com", gbody("Long ago", NOW - dt.timedelta(days=400)))
+    provider, _ = make(server)
+    before = server.requests
+    assert provider.count_events(WINDOW) == 5
+    assert server.requests - before == 1
+    method, path, query = server.log[-1]
+    assert path.endswith("/me/calendarView") and query["$count"] == "true" and query["$top"] == "1"
+    # Graph's answer: the count of the whole view, one event of it in the page
+    answer = server._calendar_view(
+        "ann@example.com", dict(query, startDateTime=query["startDateTime"], endDateTime=query["endDateTime"])
+    )
+    assert answer["@odata.count"] == 5 and len(answer["value"]) == 1 and "@odata.nextLink" in answer
+
+
+def test_a_failed_count_is_an_error_the_caller_may_ignore(server):
+    provider, _ = make(server)
+    server.fail_next(count=10, status=500, on="count")
+    with pytest.raises(errors.SyncError):
+        provider.count_events(WINDOW)
+    # the listing itself is not hit by it
+    server.clear_faults()
+    assert provider.list_changes(None, WINDOW).complete
+
+
+def test_delta_pages_come_from_their_round_snapshot(server):
+    """A change made between two pages of a round is news for the next round: no event of the
+    round is skipped or repeated because the list moved under the skip token."""
+    stored = [server.add_event("ann@example.com", gbody(f"S{i}", NOW + dt.timedelta(days=i + 1))) for i in range(7)]
+    provider, _ = make(server)
+    first = provider.list_page(None, WINDOW)
+    server._remove("ann@example.com", stored[0]["id"])  # listed already: the list would move by one
+    seen = [e.summary for e in first.events]
+    page = first
+    while page.next_page:
+        page = provider.list_page(None, WINDOW, page.next_page)
+        seen += [e.summary for e in page.events]
+    assert sorted(seen) == [f"S{i}" for i in range(7)]
+    later = provider.list_changes(page.next_state, WINDOW)
+    assert later.deleted_ids == [stored[0]["id"]]

@@ -341,6 +341,9 @@ class ChangeSet:
     next_page: Optional[str] = None
     #: how many events the whole listing holds, when the provider says (else None)
     estimated_total: Optional[int] = None
+    #: how many of the provider's items this page read, when they are not what ``events``
+    #: and ``invalid`` count (Exchange: series and items outside the window); for progress
+    listed: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,12 @@ class CalendarProvider(abc.ABC):
             raise ValueError(f"{type(self).__name__} lists in one page: no page {page!r} to resume at")
         return self.list_changes(state, window)
 
+    def count_events(self, window: Window) -> Optional[int]:
+        """About how many events a full listing of ``window`` holds, from one cheap request;
+        None when the provider cannot say (the default: Google has no count). Used only to
+        show a first sync's progress: the caller treats any error as "unknown"."""
+        return None
+
     def _list_all_pages(self, state: Optional[str], window: Window) -> ChangeSet:
         """Read every page of :meth:`list_page` into one complete change set (for providers
         whose listing is paged, as their :meth:`list_changes`)."""

@@ -401,7 +401,13 @@ class CalendarSyncAccount(models.Model):
                 )
                 kind = "warning" if kind != "danger" else kind
             elif summary.get("partial"):
-                lines.append(account._notify_line(account._queued_text(), many))
+                # many changes: those read in this request are applied, the rest in the background
+                account._queue_rest()
+                text = _(
+                    "%(done)s Many more changes are being read in the background; they appear within minutes.",
+                    done=account._summary_text(summary),
+                )
+                lines.append(account._notify_line(text, many))
                 kind = "info" if kind == "success" else kind
             else:
                 lines.append(account._notify_line(account._summary_text(summary), many))
@@ -621,8 +627,8 @@ class CalendarSyncAccount(models.Model):
                     if account.state not in ("draft", "paused") and not account.needs_reauth:
                         summary = account.with_context(calendar_sync_background=True)._sync(raise_errors=False)
                         if summary and summary.get("partial"):
-                            # a full listing stopped between pages: the scheduled sync goes on with it
-                            account._queue_full_sync()
+                            # a listing stopped between pages: the scheduled sync goes on with it
+                            account._queue_rest()
                         elif account.state != "error":
                             # just synced: the regular scheduled sync need not take it again at once
                             account.next_sync_date = fields.Datetime.now() + timedelta(
@@ -704,21 +710,15 @@ class CalendarSyncAccount(models.Model):
         sync state, or a paged listing under way: see ``_sync_pages``)."""
         self.ensure_one()
         state = False if full else self.sudo().sync_state
-        if state and not self.sudo().sync_resume:
+        if state and not self._resume_point("full"):
             try:
-                # nothing is written before the listing came (the apply takes its own savepoint)
+                # nothing is written before the listing came (each page takes its own savepoint)
                 return self._sync_changes(provider, state)
             except sync_errors.SyncStateExpired:
                 _logger.info("Calendar account %s: the sync state expired; the calendar is listed again", self.id)
+        if self._resume_point("changes"):
+            self.sudo().write({"sync_resume": False})  # an incremental listing under way gives way to a full one
         return self._sync_pages(provider)
-
-    def _sync_changes(self, provider, state):
-        """The changes since ``state``, listed and applied at once."""
-        window = self._window()
-        changes = provider.list_changes(state, window)
-        summary = self._apply_changes(changes, window)
-        self._sync_succeeded(summary, changes, state)
-        return summary
 
     def _sync_succeeded(self, summary, changes, state):
         """Bookkeeping of a finished listing (``changes``: its last page, for a paged one)."""

@@ -8,6 +8,12 @@ background (the scheduled actions) each page is committed: a worker killed betwe
 pages loses nothing, and the next run resumes at the next page. A call stops between
 pages before the cron time budget runs out and leaves the account due at once.
 
+An incremental listing (the changes since the stored sync state: a Google ``syncToken``
+listing, a Graph delta, ``SyncFolderItems`` from a sync state) is read the same way: each
+page applied under a savepoint with where the listing stands (the sync state it continues
+and its next page), committed in the background, paused at the budget. Its deletions are
+explicit, so each page stands alone; the new sync state is stored with the last page only.
+
 What a full listing left out cannot be known before its last page: each page marks the
 bindings it names (``calendar.sync.binding.listed_run``), and after the last page the
 bindings left unmarked are judged together (:func:`engine.reconcile.plan_sweep`), with
@@ -18,6 +24,7 @@ import json
 import logging
 import secrets
 import threading
+from contextlib import nullcontext
 from time import monotonic
 
 from odoo import _, api, fields, models
@@ -32,6 +39,9 @@ _logger = logging.getLogger(__name__)
 
 # a page must fit in what is left of the budget: the slowest page so far, with this margin
 PAGE_MARGIN = 1.5
+# seconds a sync run in a request (a button) spends on the pages of an incremental listing;
+# what is left is read by the scheduled sync
+FOREGROUND_BUDGET = 20.0
 
 
 class CalendarSyncAccount(models.Model):
@@ -90,7 +100,26 @@ class CalendarSyncAccount(models.Model):
     def _needs_full_listing(self):
         """Whether the next sync of this account lists the whole calendar (first sync, or one under way)."""
         self.ensure_one()
-        return not self.sudo().sync_state or bool(self.sudo().sync_resume) or self.full_sync_running
+        return not self.sudo().sync_state or bool(self._resume_point("full")) or self.full_sync_running
+
+    def _resume_point(self, kind):
+        """Where a paged listing of ``kind`` ("full" or "changes") stands, or None.
+
+        An incremental listing's resume point names the sync state it continues (``state``)."""
+        resume = json.loads(self.sudo().sync_resume or "null")
+        if not resume or ("state" in resume) != (kind == "changes"):
+            return None
+        return resume
+
+    def _queue_rest(self):
+        """A paged listing stopped between pages (time budget): the scheduled sync goes on with it."""
+        if self._resume_point("changes") and not self.full_sync_running:
+            self.sudo().write({"next_sync_date": False})
+            cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
+        else:
+            self._queue_full_sync()
 
     def _queue_full_sync(self, restart=False):
         """Have the scheduled sync run a full listing of these accounts at once, in the background.
@@ -130,8 +159,7 @@ class CalendarSyncAccount(models.Model):
         commit = background and not testing
         deadline = self._cron_deadline() if background else None
         reserve = self._request_timeout()
-        max_pages = self.env.context.get("calendar_sync_max_pages") or 0
-        resume = json.loads(self.sudo().sync_resume or "null") or self._start_listing()
+        resume = self._resume_point("full") or self._start_listing(provider)
         window = Window(*(utc(fields.Datetime.to_datetime(d)) for d in resume["window"]))
         totals, pages, slowest = {}, 0, 0.0
         while True:
@@ -144,7 +172,7 @@ class CalendarSyncAccount(models.Model):
                         raise
                     # the provider no longer knows where the listing stood: it starts over
                     _logger.info("Calendar account %s: the listing's page expired; listing again", self.id)
-                    resume = self._start_listing()
+                    resume = self._start_listing(provider)
                     window = Window(*(utc(fields.Datetime.to_datetime(d)) for d in resume["window"]))
                     continue
                 summary = self._apply_page(changes, window, resume)
@@ -158,34 +186,118 @@ class CalendarSyncAccount(models.Model):
             slowest = max(slowest, monotonic() - started)
             if not changes.next_page:
                 return totals
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-                memo = self._cron_pass()
-                if memo is not None:
-                    memo["locked"] = None  # the commit released the lock taken with the account
-                if not self._try_lock():  # taken between two pages: the other worker goes on
-                    return dict(totals, partial=True)
-            else:
-                # what is applied stays in this transaction; the cache need not hold it
-                self.env.invalidate_all()
-            if max_pages and pages >= max_pages:
-                return dict(totals, partial=True)
-            if deadline is not None and deadline - monotonic() < reserve + slowest * PAGE_MARGIN:
-                _logger.info(
-                    "Calendar account %s: full listing paused after page %s (time budget); it resumes next run",
-                    self.id,
-                    resume["pages"],
-                )
+            if self._stop_between_pages(commit, pages, deadline, reserve + slowest * PAGE_MARGIN, resume):
                 return dict(totals, partial=True)
 
-    def _start_listing(self):
-        """A new full listing: its run number (marks the bindings it names) and its window."""
+    def _stop_between_pages(self, commit, pages, deadline, needed, resume):
+        """After a page that more pages follow: commit it (in the background), and say whether
+        this call stops here (``calendar_sync_max_pages`` reached, less than ``needed`` seconds
+        left before ``deadline``, or the account taken by another worker after the commit)."""
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            memo = self._cron_pass()
+            if memo is not None:
+                memo["locked"] = None  # the commit released the lock taken with the account
+            if not self._try_lock():  # taken between two pages: the other worker goes on
+                return True
+        else:
+            # what is applied stays in this transaction; the cache need not hold it
+            self.env.invalidate_all()
+        max_pages = self.env.context.get("calendar_sync_max_pages") or 0
+        if max_pages and pages >= max_pages:
+            return True
+        if deadline is not None and deadline - monotonic() < needed:
+            _logger.info(
+                "Calendar account %s: %s listing paused after page %s (time budget); it resumes next run",
+                self.id,
+                "incremental" if "state" in resume else "full",
+                resume["pages"],
+            )
+            return True
+        return False
+
+    # ------------------------------------------------------------------
+    # the paged incremental listing
+    # ------------------------------------------------------------------
+    def _sync_changes(self, provider, state):
+        """The changes since ``state``, page by page, from where a previous call stopped.
+
+        Each page is applied under its own savepoint with the resume point (the sync state it
+        continues and the page to read next); in the background each page is committed, and
+        the call stops between pages at the time budget (in a request, after
+        ``FOREGROUND_BUDGET`` seconds), leaving the rest to the scheduled sync. The new sync
+        state is stored with the last page only: until then a resumed or restarted listing
+        continues from ``state``. Returns the summary of the pages applied by this call
+        (``partial`` when it stopped before the last page)."""
+        self.ensure_one()
+        background = self._sync_in_background()
+        commit = background and not getattr(threading.current_thread(), "testing", False)
+        deadline = self._cron_deadline() if background else monotonic() + FOREGROUND_BUDGET
+        reserve = self._request_timeout() if background else 0.0
+        resume = self._resume_point("changes")
+        if not resume or resume["state"] != state:
+            resume = self._start_changes(state)
+        window = Window(*(utc(fields.Datetime.to_datetime(d)) for d in resume["window"]))
+        totals, pages, slowest, restarted = {}, 0, 0.0, False
+        while True:
+            started = monotonic()
+            try:
+                changes = provider.list_page(state, window, resume["page"])
+            except sync_errors.SyncStateExpired:
+                if not resume["page"] or restarted:
+                    raise
+                # the page expired, not the sync state: the listing starts again from it
+                # (the pages applied before come again, unchanged or newer: applied alike)
+                _logger.info("Calendar account %s: the change listing's page expired; listing again", self.id)
+                restarted = True
+                resume = self._start_changes(state)
+                window = Window(*(utc(fields.Datetime.to_datetime(d)) for d in resume["window"]))
+                continue
+            # the page and where the listing stands, together or not at all; nothing new (the
+            # common case) needs no savepoint: it writes only the account's bookkeeping
+            empty = not (changes.next_page or changes.events or changes.deleted_ids or changes.invalid)
+            with nullcontext() if empty and not changes.complete_series else self.env.cr.savepoint():
+                summary = self._apply_changes(changes, window, page=resume["pages"])
+                resume["pages"] += 1
+                totals = _add(totals, summary)
+                if changes.next_page:
+                    resume["page"] = changes.next_page
+                    self.sudo().write({"sync_resume": json.dumps(resume), "next_sync_date": fields.Datetime.now()})
+                else:
+                    if self.sudo().sync_resume:
+                        self.sudo().write({"sync_resume": False})
+                    self._sync_succeeded(totals, changes, state)
+            pages += 1
+            slowest = max(slowest, monotonic() - started)
+            if not changes.next_page:
+                return totals
+            if self._stop_between_pages(commit, pages, deadline, reserve + slowest * PAGE_MARGIN, resume):
+                return dict(totals, partial=True)
+
+    def _start_changes(self, state):
+        """A new incremental listing from ``state``: the window it is applied to, and no page yet."""
         window = self._window()
-        estimate = (
-            self.env["calendar.sync.binding"]
-            .sudo()
-            .search_count([("account_id", "=", self.id), ("external_id", "!=", False)])
-        )
+        return {
+            "state": state,
+            "page": None,
+            "window": [fields.Datetime.to_string(window.start), fields.Datetime.to_string(window.end)],
+            "pages": 0,
+        }
+
+    def _start_listing(self, provider=None):
+        """A new full listing: its run number (marks the bindings it names) and its window.
+
+        How many meetings to expect is asked of the provider once, here (Microsoft 365 and
+        Exchange can say in one small request; Google cannot); else, for a resync, the
+        meetings already mirrored. A count that fails only leaves the total unknown."""
+        window = self._window()
+        estimate = self._count_remote(provider, window)
+        if estimate is None:
+            estimate = (
+                self.env["calendar.sync.binding"]
+                .sudo()
+                .search_count([("account_id", "=", self.id), ("external_id", "!=", False)])
+            )
         self.write(
             {
                 "full_sync_running": True,
@@ -200,6 +312,17 @@ class CalendarSyncAccount(models.Model):
             "window": [fields.Datetime.to_string(window.start), fields.Datetime.to_string(window.end)],
             "pages": 0,
         }
+
+    def _count_remote(self, provider, window):
+        """The provider's count of the meetings a full listing of ``window`` reads, or None."""
+        if provider is None:
+            return None
+        try:
+            count = provider.count_events(window)
+        except Exception as exc:  # noqa: BLE001 - a count is a nicety: whatever fails, the sync goes on
+            _logger.info("Calendar account %s: the meetings could not be counted (%s)", self.id, type(exc).__name__)
+            return None
+        return count if isinstance(count, int) and count >= 0 else None
 
     def _apply_page(self, changes, window, resume):
         """Apply one page and mark the bindings it named as listed by this run."""
@@ -220,7 +343,7 @@ class CalendarSyncAccount(models.Model):
             )
             Binding.invalidate_model(["listed_run"])
         resume["pages"] += 1
-        listed = len(changes.events) + len(changes.invalid)
+        listed = changes.listed if changes.listed is not None else len(changes.events) + len(changes.invalid)
         vals = {"sync_progress_pages": resume["pages"], "sync_progress_count": self.sync_progress_count + listed}
         if changes.estimated_total:
             vals["sync_progress_total"] = changes.estimated_total

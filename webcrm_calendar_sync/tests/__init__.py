@@ -12,6 +12,7 @@ from . import (
     test_first_sync_paging,
     test_google,
     test_i18n,
+    test_incremental_paging,
     test_invitation_rights,
     test_meeting_text,
     test_microsoft,

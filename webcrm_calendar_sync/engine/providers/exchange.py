@@ -52,7 +52,8 @@ from exchangelib.properties import (
     TimeZone,
 )
 from exchangelib.protocol import Protocol
-from exchangelib.services import GetUserAvailability, SyncFolderItems
+from exchangelib.services import FindItem, GetUserAvailability, SyncFolderItems
+from exchangelib.services.common import EWSPagingService
 from exchangelib.transport import BASIC, NTLM
 
 from .. import errors, netguard
@@ -542,6 +543,7 @@ class ExchangeProvider(CalendarProvider):
             return found, service.sync_state, last
 
         items, new_state, last = self._call(read)
+        changes.listed = sum(1 for change_type, _item in items if change_type in ("create", "update"))
         uid_of_master = {master: uid for uid, master in series_of.items()}
         singles = []
         for change_type, item in items:
@@ -584,6 +586,31 @@ class ExchangeProvider(CalendarProvider):
             changes.next_state = json.dumps({"sync_state": new_state, "series": series_of})
         changes.requests = self.requests - before
         return changes
+
+    def count_events(self, window):
+        """How many items the calendar folder holds: ``FindItem`` with an ``IndexedPageItemView``
+        of one entry answers ``TotalItemsInView`` (the folder's items, series counted once,
+        whatever their date: what a first ``SyncFolderItems`` reads, not only the window)."""
+
+        def count():
+            service = _CountingFindItem(account=self.account, page_size=1)
+            list(
+                service.call(
+                    folders=[self.calendar],
+                    additional_fields=None,
+                    restriction=None,
+                    order_fields=None,
+                    shape=ID_ONLY,
+                    query_string=None,
+                    depth="Shallow",
+                    calendar_view=None,
+                    max_items=1,
+                    offset=0,
+                )
+            )
+            return service.total_items_in_view
+
+        return self._call(count)
 
     def _expand(self, window, series_of, changes):
         def view():
@@ -751,3 +778,14 @@ def _in_window(event, window):
         return True
     start, end = event.utc_bounds()
     return start < window.end and end > window.start
+
+
+class _CountingFindItem(FindItem):
+    """exchangelib's FindItem, keeping the ``TotalItemsInView`` its page announced."""
+
+    total_items_in_view = None
+
+    def _get_paging_values(self, elem):
+        values = EWSPagingService._get_paging_values(elem)
+        self.total_items_in_view = values[0]
+        return values

@@ -489,6 +489,23 @@ class MicrosoftProvider(CalendarProvider):
             changes.next_state = data.get("@odata.deltaLink")
         return changes
 
+    def count_events(self, window):
+        """The size of the window's calendar view (``$count=true``, ``@odata.count``): its
+        occurrences and single events, as the delta listing gives them, in one small request."""
+        data = self._request(
+            "GET",
+            "/me/calendarView",
+            params={
+                "startDateTime": window.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endDateTime": window.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "$count": "true",
+                "$top": "1",
+                "$select": "id",
+            },
+        )
+        count = data.get("@odata.count")
+        return count if isinstance(count, int) and count >= 0 else None
+
     def get_event(self, external_id):
         return self._event(self._request("GET", f"/me/events/{urllib.parse.quote(external_id)}"))
 

@@ -563,8 +563,12 @@ class FakeEWS(LocalServer):
         self._check_mailbox(box, operation)
         fields = self._shape(operation, "ItemShape")
         view = operation.find("m:CalendarView", NS)
+        if view is None and operation.find("m:IndexedPageItemView", NS) is not None:
+            return self._indexed_view(box, operation, fields)
         if view is None:
-            raise EwsFault("ErrorInvalidRequest", "Only calendar views are supported by this server.", soap_fault=True)
+            raise EwsFault(
+                "ErrorInvalidRequest", "Only calendar and indexed views are supported by this server.", soap_fault=True
+            )
         start, end = _parse_dt(view.get("StartDate")), _parse_dt(view.get("EndDate"))
         found = []
         for item in box.items.values():
@@ -574,6 +578,33 @@ class FakeEWS(LocalServer):
         items = "".join(self._item_xml(i, fields) for i in found)
         inner = (
             f'<m:RootFolder TotalItemsInView="{len(found)}" IncludesLastItemInRange="true">'
+            f"<t:Items>{items}</t:Items></m:RootFolder>"
+        )
+        return self._messages("FindItem", [self._ok("FindItem", inner)])
+
+    def _indexed_view(self, box, operation, fields):
+        """``FindItem`` with an ``IndexedPageItemView``: the folder's items (a series once, as
+        its master), ``MaxEntriesReturned`` from ``Offset``, and ``TotalItemsInView`` the
+        folder's whole count, as Exchange answers it."""
+        if operation.find("m:Restriction", NS) is not None or operation.find("m:QueryString", NS) is not None:
+            raise EwsFault("ErrorInvalidRequest", "Restrictions are not supported by this server.", soap_fault=True)
+        view = operation.find("m:IndexedPageItemView", NS)
+        try:
+            size = int(view.get("MaxEntriesReturned") or 1000)
+            offset = int(view.get("Offset") or 0)
+        except ValueError:
+            raise EwsFault("ErrorInvalidRequest", "Invalid paging values.", soap_fault=True) from None
+        if size < 1 or offset < 0:
+            raise EwsFault("ErrorInvalidRequest", "Invalid paging values.", soap_fault=True)
+        found = sorted(box.items.values(), key=lambda i: (i["start"], i["id"]))
+        page = found[offset : offset + size]
+        last = offset + len(page) >= len(found)
+        items = "".join(
+            self._item_xml(dict(i, type="RecurringMaster" if i["recurrence"] else "Single"), fields) for i in page
+        )
+        paging = f' IndexedPagingOffset="{offset + len(page)}"' if not last else ""
+        inner = (
+            f'<m:RootFolder TotalItemsInView="{len(found)}" IncludesLastItemInRange="{str(last).lower()}"{paging}>'
             f"<t:Items>{items}</t:Items></m:RootFolder>"
         )
         return self._messages("FindItem", [self._ok("FindItem", inner)])

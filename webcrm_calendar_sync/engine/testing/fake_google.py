@@ -42,6 +42,7 @@ from .push import Notifier
 UTC = dt.timezone.utc
 CLIENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 MAX_CHANNEL_TTL = 7 * 24 * 3600  # seconds; the fake's cap on a watch channel's life
+PAGED_LISTINGS_KEPT = 32  # listings whose later pages are served from their snapshot
 
 
 _now = wire_time.now
@@ -447,7 +448,11 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             items = self._pages[cache_key]
         else:
             items = self._listing(email, cal, query)
-            self._pages = {cache_key: items}  # later pages are served from this snapshot
+            # later pages are served from this snapshot (a few listings at a time, as page
+            # tokens of several calendars may be under way)
+            self._pages[cache_key] = items
+            while len(self._pages) > PAGED_LISTINGS_KEPT:
+                self._pages.pop(next(iter(self._pages)))
         return self._page(email, query, items, offset, snapshot)
 
     def _since(self, email, query):

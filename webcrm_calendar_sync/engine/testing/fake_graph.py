@@ -45,6 +45,7 @@ from .push import Notifier
 
 UTC = dt.timezone.utc
 MAX_SUBSCRIPTION_MINUTES = 10080  # Graph's limit for Outlook events ("under 7 days")
+PAGED_ROUNDS_KEPT = 32  # delta rounds whose later pages are served from their snapshot
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -96,6 +97,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         self.invitations = []
         self.log = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
+        self._rounds = {}  # (email, since, seq, start, end) -> the items of one delta round, in order
         self._init_push()
 
     def error_reply(self, exc):
@@ -351,6 +353,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 return 200, {"mail": email, "userPrincipalName": email, "id": hashlib.md5(email.encode()).hexdigest()}
             if parts == ["calendarView", "delta"] and method == "GET":
                 return 200, self._delta(email, query, headers)
+            if parts == ["calendarView"] and method == "GET":
+                return 200, self._calendar_view(email, query)
             if parts == ["calendar", "getSchedule"] and method == "POST":
                 return 200, self._schedule(json.loads(body or b"{}"))
             if parts in (["events"], ["calendar", "events"]) and method == "POST":
@@ -384,6 +388,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         parts = [p for p in path.split("/") if p]
         if parts[-2:] == ["calendarView", "delta"]:
             return "list"
+        if parts[-1:] == ["calendarView"]:
+            return "count"
         if parts[-1:] == ["getSchedule"]:
             return "freebusy"
         if parts[-1:] == ["events"] and method == "POST":
@@ -493,7 +499,6 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         return owner
 
     def _delta(self, email, query, headers):
-        mailbox = self.mailboxes[email]
         prefer = headers.get("Prefer", "")
         size = 100
         for part in prefer.split(","):
@@ -518,8 +523,30 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 "offset": 0,
                 "seq": next(self.seq),
             }
-        lo, hi = wire_time.parse_time(state["start"]), wire_time.parse_time(state["end"])
-        since = state["since"]
+        # the pages of one round come from the snapshot its first page took, as Graph's
+        # skip tokens continue their round: a change made meanwhile is news for the next round
+        key = (email, state["since"], state["seq"], state["start"], state["end"])
+        items = self._rounds.get(key) if query.get("$skiptoken") else None
+        if items is None:
+            items = self._delta_items(email, state["since"], state["start"], state["end"])
+            self._rounds[key] = items
+            while len(self._rounds) > PAGED_ROUNDS_KEPT:
+                self._rounds.pop(next(iter(self._rounds)))
+        offset = state["offset"]
+        page = items[offset : offset + size]
+        answer = {"value": [self._public(i) for i in page]}
+        base = f"{self.link_base or self.graph_endpoint}/me/calendarView/delta"
+        if offset + size < len(items):
+            answer["@odata.nextLink"] = f"{base}?$skiptoken={_b64(dict(state, offset=offset + size))}"
+        else:
+            token = {"email": email, "start": state["start"], "end": state["end"], "seq": state["seq"]}
+            answer["@odata.deltaLink"] = f"{base}?$deltatoken={_b64(token)}"
+        return answer
+
+    def _delta_items(self, email, since, start, end):
+        """What a delta round lists: the changes after ``since`` (everything when None) in the window."""
+        mailbox = self.mailboxes[email]
+        lo, hi = wire_time.parse_time(start), wire_time.parse_time(end)
         items = []
         for event in store.changed_since(mailbox.values(), since):
             if event.get("type") == "exception":
@@ -547,15 +574,31 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 continue
             if s < hi and e > lo:
                 items.append(event)
-        offset = state["offset"]
-        page = items[offset : offset + size]
-        answer = {"value": [self._public(i) for i in page]}
-        base = f"{self.link_base or self.graph_endpoint}/me/calendarView/delta"
-        if offset + size < len(items):
-            answer["@odata.nextLink"] = f"{base}?$skiptoken={_b64(dict(state, offset=offset + size))}"
-        else:
-            token = {"email": email, "start": state["start"], "end": state["end"], "seq": state["seq"]}
-            answer["@odata.deltaLink"] = f"{base}?$deltatoken={_b64(token)}"
+        return items
+
+    def _calendar_view(self, email, query):
+        """``GET /me/calendarView``: the occurrences and single events of a window, by start;
+        ``$top`` / ``$skip`` pages, and with ``$count=true`` the whole view's size in
+        ``@odata.count`` (as Graph: the count is of the view, not of the page)."""
+        if not query.get("startDateTime") or not query.get("endDateTime"):
+            raise GraphError(400, "ErrorInvalidParameter", "startDateTime and endDateTime are required")
+        items = [
+            i
+            for i in self._delta_items(email, None, query["startDateTime"], query["endDateTime"])
+            if i.get("type") != "seriesMaster"
+        ]
+        items.sort(key=lambda i: (i.get("start", {}).get("dateTime") or "", i["id"]))
+        try:
+            top, skip = int(query.get("$top", 10)), int(query.get("$skip", 0))
+        except ValueError:
+            raise GraphError(400, "BadRequest", "Invalid $top or $skip.") from None
+        answer = {"value": [self._public(i) for i in items[skip : skip + top]]}
+        if query.get("$count", "").lower() == "true":
+            answer["@odata.count"] = len(items)
+        if skip + top < len(items):
+            rest = dict(query, **{"$skip": str(skip + top)})
+            base = f"{self.link_base or self.graph_endpoint}/me/calendarView"
+            answer["@odata.nextLink"] = f"{base}?{urllib.parse.urlencode(rest)}"
         return answer
 
     def _one(self, email, event_id, method, headers, body):
