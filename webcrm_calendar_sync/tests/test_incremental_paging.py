@@ -221,6 +221,24 @@ class TestGoogleIncrementalPaging(IncrementalPagingCases, CalendarSyncCase):
         self.assertFalse(self.account.sudo().sync_resume)
         self.assert_mirrors_the_calendar()
 
+    def test_a_requested_sync_that_stops_between_pages_is_handed_to_the_scheduled_sync(self):
+        self.first_sync()
+        for i in range(7):
+            self.add(f"R{i:02d}", 20 + i)
+        self.account._request_sync()  # as the calendar view or a push notification asks
+        self.env["ir.cron.trigger"].search([]).unlink()
+        Account = self.env["calendar.sync.account"]
+        Account.with_context(calendar_sync_max_pages=1)._cron_sync_requested()
+        self.assertFalse(self.account.sync_requested_date)
+        self.assertTrue(self.account._resume_point("changes"))
+        self.assertFalse(self.account.full_sync_running)  # still an incremental listing, not a full one
+        self.assertFalse(self.account.next_sync_date)  # due at once for the scheduled sync, which is woken
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        Account._cron_sync()
+        self.assertFalse(self.account.sudo().sync_resume)
+        self.assert_mirrors_the_calendar()
+
     def test_first_sync_progress_has_no_total_on_google(self):
         for i in range(7):
             self.add(f"G{i:02d}", 1 + i)
