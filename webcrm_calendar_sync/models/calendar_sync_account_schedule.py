@@ -187,7 +187,14 @@ class CalendarSyncAccount(models.Model):
         reserve = self._request_timeout()  # the most one account may take (its requests' timeout)
         done, seen = 0, set()
         # settings are read once per call; each account's row and credentials come with its lock
-        _PASS.memo = {"db": self.env.cr.dbname, "params": {}, "credentials": {}, "locked": None}
+        _PASS.memo = {
+            "db": self.env.cr.dbname,
+            "params": {},
+            "credentials": {},
+            "locked": None,
+            "lock_count": None,
+            "quiet_at": None,
+        }
         try:
             while done < limit and deadline - monotonic() > reserve:
                 row = self._cron_lock_next_due()
@@ -205,7 +212,8 @@ class CalendarSyncAccount(models.Model):
                 # a record of its own: reading it never prefetches the other accounts' data
                 self.browse(account_id)._cron_sync_one()
                 done += 1
-                _PASS.memo.update(locked=None, credentials={})
+                self._cron_keep_durable()
+                _PASS.memo.update(locked=None, credentials={}, quiet_at=None)
                 if testing:
                     self.env.invalidate_all()  # tests never commit: drop the cache as a commit does
                 else:
@@ -299,6 +307,7 @@ class CalendarSyncAccount(models.Model):
             if memo is not None:
                 memo["locked"] = account.id
                 memo["credentials"][account.id] = (row[1], row[2])
+                memo["lock_count"] = self.env.cr.sql_log_count  # statements run so far (see _write_plain)
             return row[:1]
         return None
 
@@ -347,6 +356,34 @@ class CalendarSyncAccount(models.Model):
         if memo is not None and memo["locked"] == self.id:
             return True  # locked by this transaction's _cron_lock_next_due
         return super()._try_lock()
+
+    def _cron_quiet_write(self):
+        """Whether this bookkeeping UPDATE is the first statement after the account's lock.
+
+        A scheduled sync that found nothing new writes only the account's bookkeeping (when
+        it synced, when it is due again, maybe the service's new sync token): its commit
+        need not wait for the disk (``synchronous_commit`` off, for this transaction only).
+        Should the database server crash in the following split second, that bookkeeping is
+        lost and the account is simply synced again from the previous token: nothing was
+        written to Odoo or to the service. On a busy disk this is most of a no-change sync's
+        cost (a flushed commit took 3.7 ms here, 0.9 ms without the wait).
+        """
+        memo = self._cron_pass()
+        return (
+            memo is not None
+            and memo["locked"] == self.id
+            and memo["lock_count"] is not None
+            and self.env.cr.sql_log_count == memo["lock_count"]
+        )
+
+    def _cron_keep_durable(self):
+        """Anything written after a quiet bookkeeping UPDATE makes the commit wait for the disk again."""
+        memo = self._cron_pass()
+        if memo is None or memo["quiet_at"] is None:
+            return
+        self.env.flush_all()  # what the ORM still holds is written now (the commit would do it)
+        if self.env.cr.sql_log_count != memo["quiet_at"]:
+            self.env.cr.execute("SET LOCAL synchronous_commit TO on")
 
     def _cron_count_due(self):
         self.env.cr.execute(SQL("SELECT count(*) FROM calendar_sync_account a WHERE %s", self._cron_due_sql()))
@@ -449,10 +486,12 @@ class CalendarSyncAccount(models.Model):
         self.flush_recordset(names)  # a pending write of these columns would come after ours
         fields_ = [self._fields[name] for name in names]
         values = [field.convert_to_cache(vals[field.name], self) for field in fields_]
+        quiet = self._cron_quiet_write()
         self.env.cr.execute(
             SQL(
-                "UPDATE calendar_sync_account SET %s, write_uid = %s, write_date = (now() AT TIME ZONE 'UTC') "
+                "%sUPDATE calendar_sync_account SET %s, write_uid = %s, write_date = (now() AT TIME ZONE 'UTC') "
                 "WHERE id = %s",
+                SQL("SET LOCAL synchronous_commit TO off; ") if quiet else SQL(),
                 SQL(", ").join(
                     SQL("%s = %s", SQL.identifier(name), value) for name, value in zip(names, values, strict=True)
                 ),
@@ -460,6 +499,8 @@ class CalendarSyncAccount(models.Model):
                 self.id,
             )
         )
+        if quiet:
+            self._cron_pass()["quiet_at"] = self.env.cr.sql_log_count
         for field, value in zip(fields_, values, strict=True):
             self.env.cache.update(self, field, [value])
         self.invalidate_recordset(["write_uid", "write_date"], flush=False)

@@ -105,20 +105,32 @@ class CalendarSyncAccount(models.Model):
         counts only when it is https; the setting may also be http on this machine
         (127.0.0.1, localhost), for the local test servers, which no real service can reach.
         """
+        url, problem = self._push_url_check(own)
+        if problem == "none":
+            return "", _("No public URL is set.")
+        if problem == "not_https":
+            return "", _("%s is not an https:// address, and Google and Microsoft only call https addresses.", url)
+        return url, False
+
+    @api.model
+    def _push_url_check(self, own=None):
+        """(URL, None) when the services can be given it, else (URL, "none" or "not_https")."""
         own = ((self._param("push_base_url") if own is None else own) or "").strip()
         url = own or (self.env["ir.config_parameter"].sudo().get_param("web.base.url") or "").strip()
         if not url:
-            return "", _("No public URL is set.")
+            return "", "none"
         parts = urllib.parse.urlsplit(url)
         if parts.scheme == "https" and parts.hostname:
-            return url.rstrip("/"), False
+            return url.rstrip("/"), None
         if own and parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
-            return url.rstrip("/"), False
-        return "", _("%s is not an https:// address, and Google and Microsoft only call https addresses.", url)
+            return url.rstrip("/"), None
+        return url, "not_https"
 
     @api.model
     def _push_base_url(self):
-        return self._push_url_status()[0]
+        # no sentence built here: called after every sync, where only the URL matters
+        url, problem = self._push_url_check()
+        return "" if problem else url
 
     def _push_address(self, base=None):
         base = base if base is not None else self._push_base_url()

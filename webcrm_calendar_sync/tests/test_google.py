@@ -281,6 +281,46 @@ class TestGoogle(FakeGoogleCase):
         self.assertTrue(all(a.next_sync_date and a.last_sync_date for a in accounts))
         self.assertEqual({a.state for a in accounts}, {"synced"})
 
+    def test_only_a_sync_that_wrote_nothing_but_its_bookkeeping_commits_without_waiting_for_the_disk(self):
+        Account = self.env["calendar.sync.account"]
+        self.server.add_user(self.alice.email)
+        self.server.add_event(self.alice.email, gbody("Weekly", NOW + dt.timedelta(days=1)))
+        # push on (this fake refuses plain-http channels: each try writes the refusal)
+        self.env["ir.config_parameter"].sudo().set_param("webcrm_calendar_sync.push_base_url", "http://127.0.0.1:9")
+        account = self.subscribe(self.alice)
+        self.assertEqual(Account._cron_sync(), 1)  # the first sync
+        self.assertTrue(account.sudo().push_error)  # tried again in an hour
+
+        def durable_after_pass():
+            self.env.cr.execute("SET LOCAL synchronous_commit TO on")
+            account.write({"next_sync_date": False})
+            self.env.flush_all()
+            self.assertEqual(Account._cron_sync(), 1)
+            self.env.cr.execute("SHOW synchronous_commit")
+            return self.env.cr.fetchone()[0]
+
+        # nothing new: only the account's bookkeeping, which a crash may lose harmlessly
+        self.assertEqual(durable_after_pass(), "off")
+        # a meeting changed in Google: applied to Odoo, committed durably
+        event = self.server.calendars[self.alice.email]
+        next(iter(event.values()))["summary"] = "Weekly (moved)"
+        self.server._stamp(next(iter(event.values())))
+        self.assertEqual(durable_after_pass(), "on")
+        self.assertTrue(self.env["calendar.event"].search([("name", "=", "Weekly (moved)")]))
+        # nothing new, but the access token was refreshed (credentials written): durably
+        self.server.expire_access_tokens()
+        self.assertEqual(durable_after_pass(), "on")
+        # nothing new, but the push channel is tried again after the bookkeeping was written: durably
+        self.assertEqual(durable_after_pass(), "off")
+        account.sudo().write({"push_retry_date": False, "push_error": False})
+        self.assertEqual(durable_after_pass(), "on")
+        self.assertTrue(account.sudo().push_error)
+        # and outside the scheduled pass (a user's Synchronise), never
+        self.env.cr.execute("SET LOCAL synchronous_commit TO on")
+        account._sync()
+        self.env.cr.execute("SHOW synchronous_commit")
+        self.assertEqual(self.env.cr.fetchone()[0], "on")
+
     def test_rate_limit_is_retried_during_sync(self):
         account = self.subscribe(self.alice)
         self.server.add_event("alice@example.com", gbody("Busy day", NOW + dt.timedelta(days=1)))
