@@ -284,7 +284,7 @@ class CalendarSyncAccount(models.Model):
              ORDER BY %s, a.id
                 LIMIT 1
                   FOR NO KEY UPDATE OF a SKIP LOCKED""",
-            SQL(", ").join(SQL.identifier("a", field.name) for field in columns),
+            type(self)._cron_row_select,
             self._cron_due_sql(),
             SQL(DUE_ORDER),
         )
@@ -324,6 +324,10 @@ class CalendarSyncAccount(models.Model):
                 and not field.translate
                 and not field.company_dependent
                 and field.type != "binary"
+            )
+            # composed once: the statement runs once per account
+            cls._cron_row_select = SQL(
+                ", ".join(SQL.identifier("a", field.name).code for field in cls._cron_row_columns)
             )
         return cls._cron_row_columns
 

@@ -128,9 +128,16 @@ class CalendarSyncAccount(models.Model):
 
     @api.model
     def _push_base_url(self):
-        # no sentence built here: called after every sync, where only the URL matters
+        # no sentence built here: called after every sync, where only the URL matters; the
+        # scheduled pass works it out once per call (see _cron_pass)
+        memo = self._cron_pass()
+        if memo is not None and "push_base_url" in memo:
+            return memo["push_base_url"]
         url, problem = self._push_url_check()
-        return "" if problem else url
+        url = "" if problem else url
+        if memo is not None:
+            memo["push_base_url"] = url
+        return url
 
     def _push_address(self, base=None):
         base = base if base is not None else self._push_base_url()
