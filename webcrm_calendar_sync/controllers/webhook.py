@@ -65,6 +65,22 @@ class CalendarSyncWebhook(http.Controller):
         save_session=False,
     )
     def notify_microsoft(self, **_params):
+        return self._graph_notifications(lifecycle=False)
+
+    @http.route(
+        "/webcrm_calendar_sync/notify/microsoft/lifecycle",
+        type="http",
+        auth="none",
+        readonly=False,  # it writes (queues the account, or forgets its subscription)
+        methods=["GET", "POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def notify_microsoft_lifecycle(self, **_params):
+        """Graph's lifecycle notifications (``lifecycleEvent``): checked like the others."""
+        return self._graph_notifications(lifecycle=True)
+
+    def _graph_notifications(self, lifecycle):
         token = request.httprequest.args.get("validationToken")
         if token is not None:
             # Graph's check of the address when a subscription is made: echo the token at once
@@ -89,9 +105,10 @@ class CalendarSyncWebhook(http.Controller):
             if not isinstance(item, dict):
                 continue
             key = (str(item.get("subscriptionId") or ""), str(item.get("clientState") or ""))
-            if key in seen:
+            event = str(item.get("lifecycleEvent") or "") if lifecycle else None
+            if (key, event) in seen:
                 continue  # several changes of one calendar: one sync
-            seen.add(key)
-            busy |= Account._push_receive("microsoft", *key) == "busy"
+            seen.add((key, event))
+            busy |= Account._push_receive("microsoft", *key, lifecycle=event) == "busy"
         # busy: the account is being synced right now; Graph sends the notification again later
         return self._answer(503 if busy else 202)

@@ -19,6 +19,7 @@ from . import (
     calendar_sync_account_webhook,
     calendar_sync_binding,
     calendar_sync_credential,
+    calendar_sync_push_close,
     mail_template,
     res_config_settings,
     res_partner,

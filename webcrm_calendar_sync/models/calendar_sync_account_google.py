@@ -66,12 +66,14 @@ class CalendarSyncAccount(models.Model):
             if email:
                 self.email = email
 
-    def _build_google_provider(self):
+    def _build_google_provider(self, credentials=None, on_credentials_changed=None):
+        """``credentials`` / ``on_credentials_changed``: given by code that closes a push channel
+        of a deleted or reconnected account (``calendar.sync.push.close``); else the account's own."""
         from ..engine.providers import google
 
         self.ensure_one()
         conf = self._google_settings()
-        token, _password = self._get_credentials()
+        token = credentials if credentials is not None else self._get_credentials()[0]
         if not token:
             raise sync_errors.NotSubscribed(_("This Google calendar is not subscribed yet. Subscribe it first."))
         return google.GoogleProvider(
@@ -81,6 +83,6 @@ class CalendarSyncAccount(models.Model):
             token_uri=conf["token_uri"],
             api_endpoint=conf["api_endpoint"],
             timeout=self._http_timeouts()[1],  # httplib2 has one socket timeout
-            on_credentials_changed=self._store_refreshed_credentials,
+            on_credentials_changed=on_credentials_changed or self._store_refreshed_credentials,
             label=f"#{self.id} {self.email or ''}",
         )

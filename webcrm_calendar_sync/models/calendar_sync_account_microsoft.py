@@ -65,12 +65,14 @@ class CalendarSyncAccount(models.Model):
             )
         self._set_credentials(token_data=cache)
 
-    def _build_microsoft_provider(self):
+    def _build_microsoft_provider(self, credentials=None, on_credentials_changed=None):
+        """``credentials`` / ``on_credentials_changed``: given by code that closes a push channel
+        of a deleted or reconnected account (``calendar.sync.push.close``); else the account's own."""
         from ..engine.providers import microsoft
 
         self.ensure_one()
         conf = self._microsoft_settings()
-        cache, _password = self._get_credentials()
+        cache = credentials if credentials is not None else self._get_credentials()[0]
         if not cache:
             raise sync_errors.NotSubscribed(_("This Microsoft 365 calendar is not subscribed yet. Subscribe it first."))
         return microsoft.MicrosoftProvider(
@@ -82,6 +84,6 @@ class CalendarSyncAccount(models.Model):
             graph_endpoint=conf["graph_endpoint"],
             verify=conf["verify"],
             timeout=self._http_timeouts(),
-            on_credentials_changed=self._store_refreshed_credentials,
+            on_credentials_changed=on_credentials_changed or self._store_refreshed_credentials,
             label=f"#{self.id} {self.email or ''}",
         )

@@ -43,6 +43,26 @@ RETRY_AFTER_FAILURE = timedelta(hours=1)  # a refused channel is asked again thi
 # a notification waits at most a second for an account being synced right now
 SAVEPOINT_WITH_TIMEOUT = "SAVEPOINT calendar_sync_push; SET LOCAL lock_timeout = '1s'"
 MAX_ID_LENGTH = 256
+LIFECYCLE_PATH = "/lifecycle"  # Graph's lifecycle notifications: next to the change notifications' route
+# what a Graph lifecycle notification changes on its account, besides making it due
+LIFECYCLE_SET = {
+    # renew the subscription at the account's next sync (_push_keep)
+    "reauthorizationRequired": SQL(", push_renew_required = TRUE"),
+    # Graph removed it: forgotten, the next sync subscribes again
+    "subscriptionRemoved": SQL(
+        """, push_channel_id = NULL, push_address = NULL, push_expiration_date = NULL,
+             push_retry_date = NULL, push_renew_required = FALSE"""
+    ),
+    # some notifications were lost: the sync reads the changes
+    "missed": SQL(),
+}
+LIFECYCLE_FIELDS = (
+    "push_renew_required",
+    "push_channel_id",
+    "push_address",
+    "push_expiration_date",
+    "push_retry_date",
+)
 
 
 def _is_loopback(host):
@@ -92,6 +112,13 @@ class CalendarSyncAccount(models.Model):
         help="Why the calendar service does not push changes to Odoo; the scheduled sync still brings them.",
     )
     push_retry_date = fields.Datetime(readonly=True, copy=False)
+    push_renew_required = fields.Boolean(
+        "Notifications to renew",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Microsoft 365 asked for the subscription to be authorised again: the next sync renews it.",
+    )
 
     # ------------------------------------------------------------------
     # the public URL
@@ -167,14 +194,15 @@ class CalendarSyncAccount(models.Model):
     def _push_start_google(self, provider, address):
         token = secrets.token_urlsafe(32)
         channel = provider.watch(str(uuid.uuid4()), address, token, ttl=GOOGLE_CHANNEL_TTL)
-        old = (self.push_channel_id, self.push_resource_id)
+        old = self._push_close_vals()
         self._push_store(channel["channel_id"], channel["resource_id"], address, channel["expiration"], token)
-        if old[0] and old[1]:
+        if old:
             # the new channel is open: the old one may go (a channel cannot be extended)
             try:
-                provider.stop_watch(*old)
+                provider.stop_watch(old[0]["channel_id"], old[0]["resource_id"] or "")
             except sync_errors.SyncError as exc:
-                _logger.info("Calendar account %s: old channel not stopped (%s)", self.id, type(exc).__name__)
+                _logger.info("Calendar account %s: old channel not stopped (%s), later", self.id, type(exc).__name__)
+                self.env["calendar.sync.push.close"]._queue(old)
         return True
 
     def _push_start_microsoft(self, provider, address, now):
@@ -186,12 +214,18 @@ class CalendarSyncAccount(models.Model):
                 # Graph dropped it (expired, or removed): make a new one
                 _logger.info("Calendar account %s: the change subscription was gone; subscribing again", self.id)
             else:
-                self.write({"push_expiration_date": _naive(renewed["expiration"]), "push_error": False})
+                self.write(
+                    {
+                        "push_expiration_date": _naive(renewed["expiration"]),
+                        "push_error": False,
+                        "push_renew_required": False,
+                    }
+                )
                 return True
         elif self.push_channel_id:
             self._push_stop(provider)  # calling an address we no longer use
         token = secrets.token_urlsafe(32)
-        subscription = provider.subscribe_changes(address, token, end)
+        subscription = provider.subscribe_changes(address, token, end, lifecycle_address=address + LIFECYCLE_PATH)
         self._push_store(subscription["subscription_id"], False, address, subscription["expiration"], token)
         return True
 
@@ -205,12 +239,14 @@ class CalendarSyncAccount(models.Model):
                 "push_message_number": 0,
                 "push_error": False,
                 "push_retry_date": False,
+                "push_renew_required": False,
             }
         )
         self._credential_record().write({"push_token": token})
 
     def _push_stop(self, provider=None):
-        """Close this account's channel or subscription (best effort) and forget it."""
+        """Close this account's channel or subscription now and forget it; when the service
+        cannot be reached, its close is queued for the scheduled sync (``_push_close_later``)."""
         self.ensure_one()
         account = self.sudo()  # sudo: the channel's fields and secret are for this code only
         if account.push_channel_id and account.provider in PUSH_PROVIDERS:
@@ -221,9 +257,39 @@ class CalendarSyncAccount(models.Model):
                 else:
                     provider.delete_subscription(account.push_channel_id)
             except sync_errors.SyncError as exc:
-                # it ends by itself at its expiration; its notifications are ignored meanwhile
-                _logger.info("Calendar account %s: push channel not closed (%s)", account.id, type(exc).__name__)
+                # its notifications are ignored from now on (forgotten below); closed later
+                _logger.info("Calendar account %s: push channel not closed (%s), later", account.id, type(exc).__name__)
+                account._push_close_later()
         account._push_forget()
+
+    def _push_close_vals(self):
+        """What closing these accounts' open channels needs, credentials included (sudo code only)."""
+        accounts = self.sudo().filtered(lambda a: a.push_channel_id and a.provider in PUSH_PROVIDERS)
+        if not accounts:
+            return []
+        creds = self.env["calendar.sync.credential"].sudo().search([("account_id", "in", accounts.ids)])
+        tokens = {cred.account_id.id: cred.token_data for cred in creds}
+        return [
+            {
+                "provider": account.provider,
+                "channel_id": account.push_channel_id,
+                "resource_id": account.push_resource_id,
+                "email": account.email,
+                "token_data": tokens.get(account.id),
+                "expiration_date": account.push_expiration_date,
+            }
+            for account in accounts
+            if tokens.get(account.id)  # without credentials nobody can close it: it ends by itself
+        ]
+
+    def _push_close_later(self):
+        """Queue the close of these accounts' channels for after the commit (no call to the
+        service here: this runs inside unlink and write) and forget them: from now on their
+        notifications are ignored."""
+        vals_list = self._push_close_vals()
+        if vals_list:
+            self.env["calendar.sync.push.close"]._queue(vals_list)
+        self._push_forget()
 
     def _push_forget(self):
         vals = {
@@ -232,6 +298,7 @@ class CalendarSyncAccount(models.Model):
             "push_address": False,
             "push_expiration_date": False,
             "push_message_number": 0,
+            "push_renew_required": False,
         }
         accounts = self.sudo().filtered(lambda a: a.push_channel_id or a.push_expiration_date)
         if accounts:
@@ -256,6 +323,7 @@ class CalendarSyncAccount(models.Model):
             and account.push_address == address
             and account.push_expiration_date
             and account.push_expiration_date - now > RENEW_MARGIN
+            and not account.push_renew_required  # Graph asked for a renewal (lifecycle notification)
         )
         if fresh or (account.push_retry_date and account.push_retry_date > now):
             return
@@ -294,22 +362,63 @@ class CalendarSyncAccount(models.Model):
         return super().action_unsubscribe()
 
     def _reset_subscription(self):
-        # the credentials are gone already: the service ends the channel at its expiration
+        # the channel's close was queued with the credentials (_clear_credentials)
         self._push_forget()
         return super()._reset_subscription()
+
+    def _clear_credentials(self):
+        # the connection changes (address, provider, owner) or the account is unsubscribed:
+        # the channel opened with these credentials is closed after the commit
+        self._push_close_later()
+        return super()._clear_credentials()
+
+    def write(self, vals):
+        if "provider" in vals:
+            # a provider changed by server code (sudo, which keeps the credentials): its channel goes too
+            self.filtered(lambda a: a.provider != vals["provider"])._push_close_later()
+        return super().write(vals)
+
+    def unlink(self):
+        # never a call to the service inside unlink: the channel is closed after the commit
+        self.env["calendar.sync.push.close"]._queue(self._push_close_vals())
+        return super().unlink()
+
+    def _oauth_finish_google(self, flow, params):
+        old = self._push_close_vals()
+        result = super()._oauth_finish_google(flow, params)
+        self._push_replaced_credentials(old)
+        return result
+
+    def _oauth_finish_microsoft(self, flow, params):
+        old = self._push_close_vals()
+        result = super()._oauth_finish_microsoft(flow, params)
+        self._push_replaced_credentials(old)
+        return result
+
+    def _push_replaced_credentials(self, old):
+        """Subscribed again with new credentials (perhaps of another user of the service): the
+        channel the former ones opened is closed with them, after the commit; a new one is opened."""
+        if old:
+            self.env["calendar.sync.push.close"]._queue(old)
+            self._push_forget()
 
     # ------------------------------------------------------------------
     # a notification arrives (controllers/webhook.py)
     # ------------------------------------------------------------------
     @api.model
-    def _push_receive(self, provider, channel_id, secret, resource_id=None, message_number=None, queue=True):
+    def _push_receive(
+        self, provider, channel_id, secret, resource_id=None, message_number=None, queue=True, lifecycle=None
+    ):
         """Check one notification and queue a sync of its account: "queued", "ignored" or "busy".
 
         Forged, replayed or unknown notifications are "ignored" after one SELECT, never
         calling a service. ``message_number`` (Google) must be above the last one seen.
         ``queue=False`` (Google's first "sync" message) only records the number.
+        ``lifecycle``: a Graph lifecycle notification's ``lifecycleEvent`` (see LIFECYCLE_SET).
         """
         if provider not in PUSH_PROVIDERS or not channel_id or not secret:
+            return "ignored"
+        if lifecycle is not None and (provider != "microsoft" or lifecycle not in LIFECYCLE_SET):
             return "ignored"
         if len(channel_id) > MAX_ID_LENGTH or len(secret) > MAX_ID_LENGTH or len(resource_id or "") > MAX_ID_LENGTH:
             return "ignored"
@@ -344,7 +453,8 @@ class CalendarSyncAccount(models.Model):
             cr.execute(
                 SQL(
                     """UPDATE calendar_sync_account a
-                          SET push_message_number = GREATEST(COALESCE(a.push_message_number, 0), %(number)s),
+                          SET push_message_number = GREATEST(COALESCE(a.push_message_number, 0), %(number)s)
+                              %(lifecycle)s,
                               next_sync_date = CASE
                                   WHEN %(queue)s AND COALESCE(a.sync_failures, 0) = 0
                                    AND (a.next_sync_date IS NULL OR a.next_sync_date > %(now)s) THEN %(now)s
@@ -353,6 +463,7 @@ class CalendarSyncAccount(models.Model):
                     RETURNING %(queue)s AND a.active AND a.state IN %(states)s AND a.needs_reauth IS NOT TRUE
                               AND a.next_sync_date <= %(now)s""",
                     number=message_number or 0,
+                    lifecycle=LIFECYCLE_SET.get(lifecycle) or SQL(),
                     queue=bool(queue),
                     now=fields.Datetime.now(),
                     id=account_id,
@@ -365,7 +476,7 @@ class CalendarSyncAccount(models.Model):
             # being synced right now: the service sends it again later (it retries a refused message)
             cr.execute("ROLLBACK TO SAVEPOINT calendar_sync_push")
             return "busy"
-        self.invalidate_model(["next_sync_date", "push_message_number"])
+        self.invalidate_model(["next_sync_date", "push_message_number", *LIFECYCLE_FIELDS])
         if not due:
             return "ignored"
         cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
@@ -397,6 +508,9 @@ class CalendarSyncAccount(models.Model):
         done = super()._cron_sync(limit=limit)
         if self._exchange_poll_seconds():
             self._exchange_poll_wake()
+        # then the channels of deleted or reconnected accounts, within what is left of the budget
+        Close = self.env["calendar.sync.push.close"]
+        Close._cron_close(deadline=self._cron_deadline(), reserve=self._request_timeout())
         return done
 
     @api.model

@@ -16,6 +16,7 @@ import requests
 from psycopg2.errors import LockNotAvailable
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 
 from ..engine.events import Window
@@ -76,6 +77,22 @@ class PushCase(HttpCase, CalendarSyncCase):
     def meetings(self, account):
         return self.env["calendar.event"].search([("sync_binding_ids.account_id", "=", account.id)])
 
+    def closes(self):
+        """The channels waiting to be closed (the queue only server code reads)."""
+        return self.env["calendar.sync.push.close"].sudo().search([])
+
+    def run_job(self):
+        self.env["calendar.sync.account"]._cron_sync()
+        self.env.invalidate_all()
+
+    def assert_queue_is_closed_to_users(self, admin):
+        for user in (self.alice, admin):
+            Close = self.env["calendar.sync.push.close"].with_user(user)
+            with self.assertRaises(AccessError):
+                Close.search_read([], ["token_data", "channel_id"])
+            with self.assertRaises(AccessError):
+                Close.browse(self.closes().ids).read(["token_data"])
+
 
 class TestGooglePush(PushCase):
     @classmethod
@@ -89,6 +106,7 @@ class TestGooglePush(PushCase):
         super().setUp()
         self.server.calendars.clear()
         self.server.channels.clear()
+        self.server.log.clear()  # requests of this test only
         self.server.notifier.clear()
         self.server.add_user("alice@example.com")
 
@@ -267,6 +285,83 @@ class TestGooglePush(PushCase):
         self.assertFalse(account.sudo().push_channel_id)
         self.assertFalse(account.push_expiration_date)
 
+    def stops(self):
+        return len([p for _m, p, _q in self.server.log if p.endswith("/channels/stop")])
+
+    def test_deleted_account_channel_is_closed_after_the_commit_by_the_job(self):
+        account = self.subscribe(self.alice)
+        self.deliver()  # the "sync" message
+        headers = self.headers_of(account, 2)
+        channel_id = account.sudo().push_channel_id
+        account.with_user(self.alice).unlink()
+        # nothing was asked of Google inside the unlink's transaction
+        self.assertEqual(self.stops(), 0)
+        self.assertEqual(list(self.server.channels), [channel_id])
+        close = self.closes()
+        self.assertEqual(close.channel_id, channel_id)
+        self.assertEqual(close.resource_id, headers["X-Goog-Resource-ID"])
+        self.assertIn("refresh_token", close.token_data)
+        self.assert_queue_is_closed_to_users(self.env.ref("base.user_admin"))
+        self.assertGreaterEqual(self.triggers(), 1, "the job is woken to close it")
+        # a notification of the closing channel does nothing
+        self.assertEqual(self.post(headers).status_code, 200)
+        self.run_job()
+        self.assertEqual(self.stops(), 1)
+        self.assertEqual(self.server.channels, {})
+        self.assertFalse(self.closes())
+
+    def test_failed_close_is_tried_again_later(self):
+        account = self.subscribe(self.alice)
+        account.with_user(self.alice).unlink()
+        self.server.fail_next(count=4, status=503, retry_after=0)  # every try of the job's call
+        self.run_job()
+        self.assertEqual(len(self.server.channels), 1, "Google refused: still open")
+        close = self.closes()
+        self.assertEqual(close.failures, 1)
+        self.assertGreater(close.next_try_date, fields.Datetime.now())
+        self.run_job()  # not due yet: no new try
+        self.assertEqual(self.stops(), 4)
+        self.assertEqual(len(self.server.channels), 1)
+        close.next_try_date = fields.Datetime.now() - dt.timedelta(seconds=1)
+        self.run_job()
+        self.assertEqual(self.server.channels, {})
+        self.assertFalse(self.closes())
+
+    def test_close_given_up_once_the_channel_ended_by_itself(self):
+        account = self.subscribe(self.alice)
+        account.with_user(self.alice).unlink()
+        self.closes().write({"expiration_date": fields.Datetime.now() - dt.timedelta(seconds=1)})
+        self.run_job()
+        self.assertFalse(self.closes())
+        self.assertEqual(self.stops(), 0, "no call for a channel that is over")
+
+    def test_unsubscribe_without_google_closes_the_channel_later(self):
+        account = self.subscribe(self.alice)
+        self.server.fail_next(count=4, status=503, retry_after=0)
+        account.with_user(self.alice).action_unsubscribe()
+        self.assertEqual(len(self.server.channels), 1)
+        self.assertFalse(account.sudo().push_channel_id, "its notifications are ignored from now on")
+        self.assertEqual(len(self.closes()), 1)
+        self.run_job()
+        self.assertEqual(self.server.channels, {})
+
+    def test_subscribed_again_closes_the_former_channel(self):
+        account = self.subscribe(self.alice)
+        old_id = account.sudo().push_channel_id
+        self.subscribe_again(account)
+        new_id = account.sudo().push_channel_id
+        self.assertNotEqual(new_id, old_id)
+        self.assertEqual(set(self.server.channels), {old_id, new_id})
+        self.run_job()
+        self.assertEqual(list(self.server.channels), [new_id])
+
+    def subscribe_again(self, account):
+        session = {}
+        action = account.with_user(self.alice)._subscribe_google(session=session)
+        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+        self.env["calendar.sync.account"].with_user(self.alice)._oauth_finish("google", params, session)
+
     def test_first_sync_opens_a_missing_channel_and_a_refusal_is_shown(self):
         self.set_param("push_base_url", "")
         account = self.subscribe(self.alice)  # web.base.url is plain http: no push
@@ -302,6 +397,7 @@ class TestMicrosoftPush(PushCase):
         super().setUp()
         self.server.mailboxes.clear()
         self.server.subscriptions.clear()
+        self.server.log.clear()  # requests of this test only
         self.server.notifier.clear()
         self.server.add_user("alice@example.com")
 
@@ -384,6 +480,145 @@ class TestMicrosoftPush(PushCase):
         account.sudo().write({"push_expiration_date": fields.Datetime.now() + dt.timedelta(hours=1)})
         account._sync(raise_errors=False)
         self.assertEqual(list(self.server.subscriptions), [account.sudo().push_channel_id])
+
+    # subscriptions of deleted or reconnected accounts: deleted after the commit
+    def deletes(self):
+        return len([1 for m, p, _q in self.server.log if m == "DELETE" and "/subscriptions/" in p])
+
+    def test_deleted_account_subscription_is_deleted_by_the_job(self):
+        account = self.subscribe(self.alice)
+        sub_id = account.sudo().push_channel_id
+        account.with_user(self.alice).unlink()
+        self.assertEqual(self.deletes(), 0, "no call to Graph inside the unlink")
+        self.assertEqual(list(self.server.subscriptions), [sub_id])
+        self.assertEqual(self.closes().channel_id, sub_id)
+        self.assert_queue_is_closed_to_users(self.env.ref("base.user_admin"))
+        self.run_job()
+        self.assertEqual(self.server.subscriptions, {})
+        self.assertFalse(self.closes())
+
+    def test_failed_delete_is_tried_again(self):
+        account = self.subscribe(self.alice)
+        account.with_user(self.alice).unlink()
+        self.server.fail_next(count=4, status=503, retry_after=0)
+        self.run_job()
+        self.assertEqual(len(self.server.subscriptions), 1)
+        self.assertEqual(self.closes().failures, 1)
+        self.closes().next_try_date = fields.Datetime.now() - dt.timedelta(seconds=1)
+        self.run_job()
+        self.assertEqual(self.server.subscriptions, {})
+
+    def test_other_mailbox_closes_the_subscription_after_the_commit(self):
+        account = self.subscribe(self.alice)
+        self.server.add_user("alice.other@example.com")
+        account.with_user(self.alice).write({"email": "alice.other@example.com"})
+        self.assertEqual(self.deletes(), 0)
+        self.assertEqual(len(self.server.subscriptions), 1)
+        self.assertFalse(account.sudo().push_channel_id)
+        self.run_job()
+        self.assertEqual(self.server.subscriptions, {})
+
+    # Graph's lifecycle notifications
+    def lifecycle_post(self, payload):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.http_post(
+            "/webcrm_calendar_sync/notify/microsoft/lifecycle", data, {"Content-Type": "application/json"}
+        )
+
+    def synced_alice(self):
+        account = self.subscribe(self.alice)
+        account._sync(raise_errors=False)
+        self.not_due(account)
+        return account, account.sudo().push_channel_id
+
+    def test_subscription_has_the_lifecycle_address_and_it_answers_the_validation(self):
+        account = self.subscribe(self.alice)
+        sub = self.server.subscriptions[account.sudo().push_channel_id]
+        self.assertEqual(sub["lifecycle_url"], self.base_url() + "/webcrm_calendar_sync/notify/microsoft/lifecycle")
+        answer = self.url_open("/webcrm_calendar_sync/notify/microsoft/lifecycle?validationToken=abc%3A+1")
+        self.assertEqual((answer.status_code, answer.text), (200, "abc: 1"))
+
+    def test_reauthorization_required_renews_at_the_next_sync(self):
+        account, sub_id = self.synced_alice()
+        self.server.send_lifecycle(sub_id, "reauthorizationRequired")
+        self.assertEqual(self.deliver(), [202])
+        self.assertEqual(
+            json.loads(self.server.notifier.sent[-1]["body"])["value"][0]["lifecycleEvent"], "reauthorizationRequired"
+        )
+        self.assertTrue(self.is_due(account))
+        self.assertTrue(account.sudo().push_renew_required)
+        self.assertEqual(self.triggers(), 1)
+        patches = len([1 for m, p, _q in self.server.log if m == "PATCH" and "/subscriptions/" in p])
+        self.run_job()
+        self.assertEqual(
+            len([1 for m, p, _q in self.server.log if m == "PATCH" and "/subscriptions/" in p]),
+            patches + 1,
+            "renewed although far from its end",
+        )
+        self.assertFalse(self.server.subscriptions[sub_id]["reauthorize"])
+        self.assertEqual(account.sudo().push_channel_id, sub_id)
+        self.assertFalse(account.sudo().push_renew_required)
+
+    def test_subscription_removed_is_forgotten_and_made_again(self):
+        account, sub_id = self.synced_alice()
+        self.server.send_lifecycle(sub_id, "subscriptionRemoved")
+        self.assertEqual(self.server.subscriptions, {})
+        self.assertEqual(self.deliver(), [202])
+        self.assertFalse(account.sudo().push_channel_id)
+        self.assertTrue(self.is_due(account))
+        self.run_job()
+        new_id = account.sudo().push_channel_id
+        self.assertTrue(new_id)
+        self.assertNotEqual(new_id, sub_id)
+        self.assertEqual(list(self.server.subscriptions), [new_id])
+
+    def test_missed_notifications_make_the_account_due(self):
+        account, sub_id = self.synced_alice()
+        # a change whose notification was lost
+        self.server.add_event("alice@example.com", mbody("Lost notice", NOW + dt.timedelta(days=3)))
+        self.server.notifier.clear()
+        self.server.send_lifecycle(sub_id, "missed")
+        self.assertEqual(self.deliver(), [202])
+        self.assertTrue(self.is_due(account))
+        self.assertEqual(account.sudo().push_channel_id, sub_id)
+        self.run_job()
+        self.assertEqual(self.meetings(account).mapped("name"), ["Lost notice"])
+
+    def test_forged_and_unknown_lifecycle_notifications_do_nothing(self):
+        account, sub_id = self.synced_alice()
+        secret = self.env["calendar.sync.credential"].sudo().search([("account_id", "=", account.id)]).push_token
+        requests_before = self.server.requests
+        for value in (
+            {"subscriptionId": sub_id, "clientState": "forged", "lifecycleEvent": "subscriptionRemoved"},
+            {"subscriptionId": sub_id, "lifecycleEvent": "subscriptionRemoved"},
+            {"subscriptionId": "unknown", "clientState": secret, "lifecycleEvent": "reauthorizationRequired"},
+            {"subscriptionId": sub_id, "clientState": secret, "lifecycleEvent": "somethingElse"},
+            {"subscriptionId": sub_id, "clientState": secret},
+        ):
+            self.assertEqual(self.lifecycle_post({"value": [value]}).status_code, 202)
+            self.assertFalse(self.is_due(account), value)
+            self.assertEqual(account.sudo().push_channel_id, sub_id, value)
+            self.assertFalse(account.sudo().push_renew_required, value)
+        self.assertEqual(self.lifecycle_post(b"not json").status_code, 400)
+        self.assertEqual(self.triggers(), 0)
+        self.assertEqual(self.server.requests, requests_before, "no call to Graph")
+        Account = self.env["calendar.sync.account"]
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            self.assertEqual(Account._push_receive("microsoft", sub_id, "forged", lifecycle="missed"), "ignored")
+        with self.assertQueryCount(1):
+            self.assertEqual(Account._push_receive("microsoft", "unknown", secret, lifecycle="missed"), "ignored")
+        with self.assertQueryCount(0):
+            self.assertEqual(Account._push_receive("microsoft", sub_id, secret, lifecycle="other"), "ignored")
+        # a lifecycle event sent to the change route is a plain change notification
+        self.assertEqual(
+            self.post(
+                {"value": [{"subscriptionId": sub_id, "clientState": secret, "lifecycleEvent": "subscriptionRemoved"}]}
+            ).status_code,
+            202,
+        )
+        self.assertEqual(account.sudo().push_channel_id, sub_id)
+        self.assertTrue(self.is_due(account))
 
 
 class TestPushSettings(CalendarSyncCase):

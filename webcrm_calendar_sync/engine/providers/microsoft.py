@@ -573,12 +573,16 @@ class MicrosoftProvider(CalendarProvider):
         self._request("GET", "/me")
 
     # -- push notifications (change subscriptions) ---------------------
-    def subscribe_changes(self, address: str, client_state: str, expiration: dt.datetime) -> dict:
+    def subscribe_changes(
+        self, address: str, client_state: str, expiration: dt.datetime, lifecycle_address: str = ""
+    ) -> dict:
         """Subscribe to changes of the user's events (``POST /subscriptions``).
 
-        Before answering, Graph checks ``address`` by POSTing ``?validationToken=...`` to it,
-        which must be echoed at once as text/plain. Graph then POSTs a JSON list of
-        notifications, each with the subscription's id and ``clientState``.
+        Before answering, Graph checks ``address`` (and ``lifecycle_address``) by POSTing
+        ``?validationToken=...`` to it, which must be echoed at once as text/plain. Graph then
+        POSTs a JSON list of notifications, each with the subscription's id and ``clientState``;
+        to ``lifecycle_address``, when given, its lifecycle notifications (``lifecycleEvent``:
+        ``reauthorizationRequired``, ``subscriptionRemoved``, ``missed``).
         Returns ``{"subscription_id", "expiration"}`` (aware UTC datetime).
         """
         body = {
@@ -589,6 +593,8 @@ class MicrosoftProvider(CalendarProvider):
             "clientState": client_state,
             "latestSupportedTlsVersion": "v1_2",
         }
+        if lifecycle_address:
+            body["lifecycleNotificationUrl"] = lifecycle_address
         return _subscription(self._request("POST", "/subscriptions", json_body=body), expiration)
 
     def renew_subscription(self, subscription_id: str, expiration: dt.datetime) -> dict:

@@ -688,9 +688,15 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
     # Notifications are POSTs of {"value": [{subscriptionId, subscriptionExpirationDateTime,
     # changeType, resource, resourceData, clientState, tenantId}]}, to be answered 2xx.
     # PATCH /subscriptions/{id} moves expirationDateTime; DELETE ends it; an expired
-    # subscription is gone (404).
+    # subscription is gone (404). With a lifecycleNotificationUrl (checked the same way),
+    # Graph POSTs lifecycle notifications there: {"value": [{subscriptionId,
+    # subscriptionExpirationDateTime, tenantId, clientState, lifecycleEvent}]}, lifecycleEvent
+    # being reauthorizationRequired (renew or reauthorize it, else it is removed),
+    # subscriptionRemoved (it is gone: subscribe again) or missed (some notifications were
+    # lost: read the changes). A test asks for one with send_lifecycle().
     def _init_push(self):
-        self.subscriptions = {}  # id -> {email, url, client_state, change_types, expiration, mark, known}
+        # id -> {email, url, lifecycle_url, client_state, change_types, expiration, mark, known, reauthorize}
+        self.subscriptions = {}
         self.notifier = Notifier()
         self.push_allow_http = False  # Graph only calls https addresses; tests may serve plain http
         self.tenant_id = "9188040d-6c67-4c5b-b112-36a304b66dad"
@@ -717,6 +723,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             "changeType": ",".join(sub["change_types"]),
             "clientState": sub["client_state"],
             "notificationUrl": sub["url"],
+            "lifecycleNotificationUrl": sub["lifecycle_url"] or None,
             "expirationDateTime": sub["expiration"].strftime("%Y-%m-%dT%H:%M:%S.0000000Z"),
             "creatorId": hashlib.md5(sub["email"].encode()).hexdigest(),
             "latestSupportedTlsVersion": "v1_2",
@@ -740,8 +747,12 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         data = json.loads(body or b"{}") if body else {}
         if not parts and method == "POST":
             url = data.get("notificationUrl") or ""
-            scheme = urllib.parse.urlsplit(url).scheme
-            if scheme != "https" and not (scheme == "http" and self.push_allow_http):
+            lifecycle_url = data.get("lifecycleNotificationUrl") or ""
+            for address in filter(None, (url, lifecycle_url)):
+                scheme = urllib.parse.urlsplit(address).scheme
+                if scheme != "https" and not (scheme == "http" and self.push_allow_http):
+                    raise GraphError(400, "InvalidRequest", "The Notification Url must be a valid https url.")
+            if not url:
                 raise GraphError(400, "InvalidRequest", "The Notification Url must be a valid https url.")
             resource = (data.get("resource") or "").strip("/")
             if resource.lower() not in ("me/events", f"users/{email}/events"):
@@ -752,7 +763,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             if len(data.get("clientState") or "") > 128:
                 raise GraphError(400, "InvalidRequest", "clientState is longer than 128 characters.")
             expiration = self._check_expiration(data.get("expirationDateTime"))
-            if not self.notifier.validate(url):
+            if not all(self.notifier.validate(address) for address in filter(None, (url, lifecycle_url))):
                 raise GraphError(
                     400,
                     "ValidationError",
@@ -764,6 +775,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             self.subscriptions[sub_id] = {
                 "email": email,
                 "url": url,
+                "lifecycle_url": lifecycle_url,
+                "reauthorize": False,
                 "resource": resource,
                 "client_state": data.get("clientState"),
                 "change_types": change_types,
@@ -781,6 +794,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             return 200, self._subscription_answer(parts[0])
         if method == "PATCH":
             sub["expiration"] = self._check_expiration(data.get("expirationDateTime"))
+            sub["reauthorize"] = False  # a renewal reauthorizes it
             return 200, self._subscription_answer(parts[0])
         if method == "DELETE":
             del self.subscriptions[parts[0]]
@@ -840,3 +854,28 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                         {"Content-Type": "application/json; charset=utf-8"},
                         json.dumps({"value": value}).encode(),
                     )
+
+    def send_lifecycle(self, sub_id, event):
+        """Test hook: Graph sends the lifecycle notification ``event`` of subscription ``sub_id``
+        (queued on the notifier like the others). ``subscriptionRemoved`` removes it first, as
+        Graph does; ``reauthorizationRequired`` marks it until a renewal (PATCH)."""
+        with self.lock:
+            sub = self.subscriptions[sub_id]
+            if not sub["lifecycle_url"]:
+                raise ValueError("the subscription has no lifecycleNotificationUrl")
+            if event == "subscriptionRemoved":
+                del self.subscriptions[sub_id]
+            elif event == "reauthorizationRequired":
+                sub["reauthorize"] = True
+            item = {
+                "subscriptionId": sub_id,
+                "subscriptionExpirationDateTime": sub["expiration"].strftime("%Y-%m-%dT%H:%M:%S.0000000+00:00"),
+                "tenantId": self.tenant_id,
+                "clientState": sub["client_state"],
+                "lifecycleEvent": event,
+            }
+            self.notifier.send(
+                sub["lifecycle_url"],
+                {"Content-Type": "application/json; charset=utf-8"},
+                json.dumps({"value": [item]}).encode(),
+            )
