@@ -230,3 +230,35 @@ def test_graph_expired_subscription_is_gone(graph_rig, receiver):
     assert receiver.notifications() == []
     with pytest.raises(errors.NotFound):
         provider.renew_subscription(sub["subscription_id"], dt.datetime.now(UTC) + dt.timedelta(days=1))
+
+
+def test_graph_lifecycle_address_is_validated_and_receives_lifecycle_events(graph_rig, receiver):
+    provider = graph_rig.provider()
+    lifecycle_url = receiver.url + "/lifecycle"
+    sub = provider.subscribe_changes(
+        receiver.url, "client-secret", dt.datetime.now(UTC) + dt.timedelta(days=1), lifecycle_address=lifecycle_url
+    )
+    sub_id = sub["subscription_id"]
+    validated = [r for r in receiver.requests if "validationToken" in r["query"]]
+    assert len(validated) == 2, "both addresses checked"
+    assert graph_rig.server.subscriptions[sub_id]["lifecycle_url"] == lifecycle_url
+    graph_rig.server.send_lifecycle(sub_id, "reauthorizationRequired")
+    assert graph_rig.server.subscriptions[sub_id]["reauthorize"]
+    provider.renew_subscription(sub_id, dt.datetime.now(UTC) + dt.timedelta(days=2))
+    assert not graph_rig.server.subscriptions[sub_id]["reauthorize"], "a renewal reauthorizes it"
+    graph_rig.server.send_lifecycle(sub_id, "missed")
+    graph_rig.server.send_lifecycle(sub_id, "subscriptionRemoved")
+    assert graph_rig.server.subscriptions == {}
+    assert graph_rig.server.notifier.wait()
+    values = [json.loads(m["body"])["value"] for m in receiver.notifications()]
+    assert [v[0]["lifecycleEvent"] for v in values] == ["reauthorizationRequired", "missed", "subscriptionRemoved"]
+    for (value,) in values:
+        assert value["subscriptionId"] == sub_id
+        assert value["clientState"] == "client-secret"
+        assert "changeType" not in value
+
+
+def test_graph_without_lifecycle_address_sends_no_lifecycle_event(graph_rig, receiver):
+    sub = graph_rig.provider().subscribe_changes(receiver.url, "x", dt.datetime.now(UTC) + dt.timedelta(days=1))
+    with pytest.raises(ValueError):
+        graph_rig.server.send_lifecycle(sub["subscription_id"], "missed")
