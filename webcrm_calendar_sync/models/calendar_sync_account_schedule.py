@@ -21,6 +21,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL, config, create_index
 
 from .calendar_sync_binding import SYNCABLE_STATES
@@ -127,17 +128,25 @@ class CalendarSyncAccount(models.Model):
         return [("id", "in", [account.id for (account,) in pending])]
 
     def _lag_limit(self):
+        """Last sync before which this account is lagging: three intervals of its regular sync."""
         return fields.Datetime.now() - timedelta(seconds=3 * self._cron_interval_seconds())
+
+    @api.model
+    def _lagging_domain(self):
+        """The accounts whose last sync is older than their _lag_limit()."""
+        return [("last_sync_date", "<", self._lag_limit())]
 
     @api.depends("last_sync_date", "state")
     def _compute_sync_lag(self):
-        now, limit = fields.Datetime.now(), self._lag_limit()
+        now = fields.Datetime.now()
         for account in self:
             active = account.state not in ("draft", "paused") and account.active
             account.sync_lag_minutes = (
                 int((now - account.last_sync_date).total_seconds() // 60) if account.last_sync_date else 0
             )
-            account.is_lagging = active and (not account.last_sync_date or account.last_sync_date < limit)
+            account.is_lagging = active and (
+                not account.last_sync_date or account.last_sync_date < account._lag_limit()
+            )
 
     def _search_is_lagging(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
@@ -146,9 +155,10 @@ class CalendarSyncAccount(models.Model):
             ("state", "not in", ("draft", "paused")),
             "|",
             ("last_sync_date", "=", False),
-            ("last_sync_date", "<", self._lag_limit()),
+            *self._lagging_domain(),
         ]
-        return lagging if (operator == "=") == value else ["!", *lagging]
+        # "!" before the whole domain (normalized: one expression), not before its first term
+        return lagging if (operator == "=") == value else ["!", *expression.normalize_domain(lagging)]
 
     def action_retry_now(self):
         """'Retry now' (list, several accounts): due at once for the scheduled sync, which is woken."""

@@ -10,8 +10,14 @@ unsubscribing closes it. The service then calls ``/webcrm_calendar_sync/notify/<
 secret and id against the account and makes the account due for the scheduled sync,
 which it wakes (``ir.cron._trigger``). Nothing is synced inside the notification's request.
 
-This module is loaded after ``calendar_sync_account_schedule`` and overrides two of its
-methods (``_next_regular_sync_date`` for Exchange, ``_cron_sync`` to wake the Exchange poll).
+While an account's channel is open (not ended, not refused), its scheduled sync is only the
+safety net and runs at a longer interval (Settings, ``push_poll_minutes``, 60 minutes by
+default); a notification still makes it due at once. When the channel fails, ends or is
+closed, the account is due again at the regular interval.
+
+This module is loaded after ``calendar_sync_account_schedule`` and overrides some of its
+methods (``_next_regular_sync_date`` for the push and Exchange intervals, ``_lag_limit`` and
+``_lagging_domain`` to match, ``_cron_sync`` to wake the Exchange poll).
 """
 
 import hmac
@@ -25,10 +31,12 @@ from datetime import timedelta
 from psycopg2.errors import LockNotAvailable
 
 from odoo import _, api, fields, models
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..engine import errors as sync_errors
 from ..engine.events import UTC
+from .calendar_sync_account_schedule import SPACING
 from .calendar_sync_binding import SYNCABLE_STATES
 
 _logger = logging.getLogger(__name__)
@@ -63,6 +71,7 @@ LIFECYCLE_FIELDS = (
     "push_expiration_date",
     "push_retry_date",
 )
+DEFAULT_PUSH_POLL_MINUTES = 60  # the safety-net sync of an account whose channel is open
 
 
 def _is_loopback(host):
@@ -305,6 +314,7 @@ class CalendarSyncAccount(models.Model):
             accounts.write(vals)
             creds = self.env["calendar.sync.credential"].sudo().search([("account_id", "in", accounts.ids)])
             creds.write({"push_token": False})
+            accounts._push_poll_regular()
 
     def _push_keep(self, provider):
         """After a successful sync: open the channel if missing, renew it if it ends within a day.
@@ -336,6 +346,81 @@ class CalendarSyncAccount(models.Model):
         message = self.with_context(lang=self.user_id.lang or self.env.lang)._sync_error_message(exc)
         self.sudo().write({"push_error": message[:250], "push_retry_date": fields.Datetime.now() + RETRY_AFTER_FAILURE})
         _logger.info("Calendar account %s: push notifications refused: %s", self.id, self._sync_error_label(exc))
+        self._push_poll_regular()
+
+    # ------------------------------------------------------------------
+    # the safety-net poll: longer while the channel is open
+    # ------------------------------------------------------------------
+    @api.model
+    def _push_poll_seconds(self):
+        """Seconds between two scheduled syncs of an account whose channel is open (Settings,
+        ``push_poll_minutes``); 0 when that is not longer than the scheduled action's interval."""
+        try:
+            minutes = int(self._param("push_poll_minutes", DEFAULT_PUSH_POLL_MINUTES) or 0)
+        except (TypeError, ValueError):
+            minutes = DEFAULT_PUSH_POLL_MINUTES
+        seconds = max(minutes, 0) * 60
+        return seconds if seconds > self._cron_interval_seconds() else 0
+
+    def _push_healthy(self):
+        """Whether this account's channel brings its changes: open at the current address, not
+        ended, not refused. Reads the account's own fields only (no query in a sync)."""
+        self.ensure_one()
+        account = self.sudo()  # sudo: the channel's fields are for this code only
+        return bool(
+            account.provider in PUSH_PROVIDERS
+            and account.push_channel_id
+            and not account.push_error
+            and account.push_expiration_date
+            and account.push_expiration_date > fields.Datetime.now()
+            and account.push_address
+            and account.push_address == account._push_address()
+        )
+
+    def _push_poll_regular(self):
+        """The channel failed, ended or was closed: an account that waits for its longer
+        safety-net sync is due at the regular interval instead (its back-off, if failing, stands)."""
+        for account in self.sudo():  # sudo: the schedule's own fields
+            if account.sync_failures or not account.next_sync_date:
+                continue
+            regular = account._next_regular_sync_date()
+            if account.next_sync_date > regular:
+                account.write({"next_sync_date": regular})
+
+    def _lag_limit(self):
+        seconds = self._push_poll_seconds() if len(self) == 1 else 0
+        if seconds and self._push_healthy():
+            # changes come by notification: it is lagging after three of its safety-net intervals
+            return fields.Datetime.now() - timedelta(seconds=3 * seconds)
+        return super()._lag_limit()
+
+    @api.model
+    def _lagging_domain(self):
+        seconds = self._push_poll_seconds()
+        if not seconds:
+            return super()._lagging_domain()
+        now = fields.Datetime.now()
+        # the channel open (as _push_healthy, but for its address), and not (written out: a
+        # negated comparison with an empty date would match nothing in SQL)
+        pushed = [
+            ("provider", "in", PUSH_PROVIDERS),
+            ("push_error", "=", False),
+            ("push_expiration_date", ">", now),
+        ]
+        not_pushed = expression.OR(
+            [
+                [("provider", "not in", PUSH_PROVIDERS)],
+                [("push_error", "!=", False)],
+                [("push_expiration_date", "=", False)],
+                [("push_expiration_date", "<=", now)],
+            ]
+        )
+        return expression.OR(
+            [
+                expression.AND([pushed, [("last_sync_date", "<", now - timedelta(seconds=3 * seconds))]]),
+                expression.AND([not_pushed, super()._lagging_domain()]),
+            ]
+        )
 
     # ------------------------------------------------------------------
     # hooks into the account's life
@@ -498,10 +583,20 @@ class CalendarSyncAccount(models.Model):
         return seconds if 0 < seconds < self._cron_interval_seconds() else 0
 
     def _next_regular_sync_date(self):
-        seconds = self._exchange_poll_seconds() if self and self[:1].provider == "exchange" else 0
+        account = self[:1]
+        seconds = self._exchange_poll_seconds() if account.provider == "exchange" else 0
         if seconds:
             return fields.Datetime.now() + timedelta(seconds=seconds)
-        return super()._next_regular_sync_date()
+        regular = super()._next_regular_sync_date()
+        seconds = self._push_poll_seconds() if account.provider in PUSH_PROVIDERS else 0
+        if not seconds or not account._push_healthy():
+            return regular
+        # the channel brings the changes: the scheduled sync is the safety net, due a little
+        # before the interval (as the regular one) so that the run around that time takes it,
+        # and never after the channel's end (that sync renews it, or polls as usual without it)
+        interval = self._cron_interval_seconds()
+        longer = fields.Datetime.now() + timedelta(seconds=seconds - interval * (1 - SPACING))
+        return max(regular, min(longer, account.sudo().push_expiration_date))
 
     @api.model
     def _cron_sync(self, limit=None):

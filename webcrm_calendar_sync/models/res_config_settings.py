@@ -124,6 +124,15 @@ class ResConfigSettings(models.TransientModel):
         "(they call <URL>/webcrm_calendar_sync/notify/google or /microsoft). Empty: the Web base URL, when "
         "it is https. Without one, changes arrive by the scheduled sync only.",
     )
+    calendar_sync_push_poll_minutes = fields.Integer(
+        "With push notifications, check every (minutes)",
+        config_parameter="webcrm_calendar_sync.push_poll_minutes",
+        default=60,
+        help="While Google or Microsoft 365 pushes a calendar's changes to Odoo, the scheduled sync is only the "
+        "safety net: it checks that calendar this often (a notification still brings it in at once). When the "
+        "notifications stop (refused, ended, closed), the calendar is checked at each run of the scheduled sync "
+        "again. 0, or not more than the scheduled sync's interval: no longer interval.",
+    )
     calendar_sync_push_status = fields.Char(compute="_compute_calendar_sync_push_status")
     calendar_sync_push_on = fields.Boolean(compute="_compute_calendar_sync_push_status")
     calendar_sync_exchange_poll_minutes = fields.Integer(
@@ -135,11 +144,13 @@ class ResConfigSettings(models.TransientModel):
         "calendars more often.",
     )
 
-    @api.depends("calendar_sync_push_base_url")
+    @api.depends("calendar_sync_push_base_url", "calendar_sync_push_poll_minutes")
     def _compute_calendar_sync_push_status(self):
         Account = self.env["calendar.sync.account"]
         minutes = max(Account._cron_interval_seconds() // 60, 1)
         for settings in self:
+            # as _push_poll_seconds: a longer interval only
+            push_minutes = max(settings.calendar_sync_push_poll_minutes or 0, minutes)
             url, problem = Account._push_url_status(own=settings.calendar_sync_push_base_url or "")
             settings.calendar_sync_push_on = bool(url)
             if problem:
@@ -161,10 +172,11 @@ class ResConfigSettings(models.TransientModel):
             else:
                 settings.calendar_sync_push_status = _(
                     "Push notifications are on: Google and Microsoft 365 tell Odoo of each change at %(url)s, "
-                    "and the calendar is synchronised within a minute. The scheduled sync still runs every "
-                    "%(minutes)s minutes as a safety net.",
+                    "and the calendar is synchronised within a minute. The scheduled sync still checks these "
+                    "calendars every %(minutes)s minutes as a safety net (the others every %(regular)s minutes).",
                     url=url,
-                    minutes=minutes,
+                    minutes=push_minutes,
+                    regular=minutes,
                 )
 
     @api.depends("group_calendar_sync")

@@ -19,6 +19,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 
+from ..engine import errors as sync_errors
 from ..engine.events import Window
 from .common import CalendarSyncCase, start_fake_google, start_fake_graph
 from .test_google import gbody
@@ -362,6 +363,107 @@ class TestGooglePush(PushCase):
         params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
         self.env["calendar.sync.account"].with_user(self.alice)._oauth_finish("google", params, session)
 
+    def synced_by_cron(self, account):
+        account.sudo().write({"next_sync_date": False})
+        self.env["calendar.sync.account"]._cron_sync()
+        account.invalidate_recordset(["next_sync_date"])
+        return account.next_sync_date - fields.Datetime.now()
+
+    def test_open_channel_lengthens_the_safety_net_poll(self):
+        Account = self.env["calendar.sync.account"]
+        interval = Account._cron_interval_seconds()
+        self.assertEqual(interval, 600, "the scheduled action's default: every 10 minutes")
+        account = self.subscribe(self.alice)
+        self.deliver()  # the channel's "sync" message
+        # the channel is open: the scheduled sync comes back after about an hour (the default)
+        wait = self.synced_by_cron(account)
+        self.assertGreater(wait, dt.timedelta(minutes=55))
+        self.assertLessEqual(wait, dt.timedelta(minutes=60))
+        self.assertFalse(account.is_lagging)
+        # a change in Google still makes it due at once
+        self.server.add_event("alice@example.com", gbody("Pushed later", NOW + dt.timedelta(days=2)))
+        self.assertEqual(self.deliver(), [200])
+        self.assertTrue(self.is_due(account))
+        Account._cron_sync()
+        self.assertEqual(self.meetings(account).mapped("name"), ["Pushed later"])
+        # the setting is respected
+        self.set_param("push_poll_minutes", "30")
+        wait = self.synced_by_cron(account)
+        self.assertGreater(wait, dt.timedelta(minutes=25))
+        self.assertLessEqual(wait, dt.timedelta(minutes=30))
+        # not longer than the scheduled action's interval: the regular interval
+        self.set_param("push_poll_minutes", "5")
+        self.assertLessEqual(self.synced_by_cron(account), dt.timedelta(seconds=interval))
+        self.set_param("push_poll_minutes", "0")
+        self.assertLessEqual(self.synced_by_cron(account), dt.timedelta(seconds=interval))
+
+    def test_without_a_channel_the_regular_interval_applies(self):
+        self.set_param("push_base_url", "")  # web.base.url is plain http: no push
+        account = self.subscribe(self.alice)
+        self.assertFalse(account.sudo().push_channel_id)
+        wait = self.synced_by_cron(account)
+        self.assertLessEqual(wait, dt.timedelta(minutes=10))
+        self.assertGreater(wait, dt.timedelta(minutes=7))
+
+    def test_failed_ended_or_closed_channel_returns_to_the_regular_interval(self):
+        account = self.subscribe(self.alice)
+        regular = dt.timedelta(minutes=10)
+        self.assertGreater(self.synced_by_cron(account), dt.timedelta(minutes=55))
+        # refused at its renewal (its last day): due at the regular interval, and synced so after
+        account.sudo().push_expiration_date = fields.Datetime.now() + dt.timedelta(hours=5)
+        self.server.push_allow_http = False  # as the real Google: https only
+        try:
+            wait = self.synced_by_cron(account)
+        finally:
+            self.server.push_allow_http = True
+        self.assertTrue(account.push_error)
+        self.assertLessEqual(wait, regular)
+        self.assertLessEqual(self.synced_by_cron(account), regular)
+        # open again (its retry time passed): the longer interval from the next sync on
+        account.sudo().push_retry_date = fields.Datetime.now() - dt.timedelta(seconds=1)
+        self.synced_by_cron(account)  # renews the channel
+        self.assertFalse(account.push_error)
+        self.assertGreater(self.synced_by_cron(account), dt.timedelta(minutes=55))
+        # a channel that ends within the hour: the safety net comes at its end at the latest
+        end = fields.Datetime.now() + dt.timedelta(minutes=20)
+        account.sudo().push_expiration_date = end
+        self.assertEqual(account._next_regular_sync_date(), end)
+        account.sudo().push_expiration_date = fields.Datetime.now() - dt.timedelta(minutes=1)
+        self.assertLessEqual(account._next_regular_sync_date() - fields.Datetime.now(), regular)
+        # closed: the regular interval again
+        account.sudo().push_expiration_date = fields.Datetime.now() + dt.timedelta(days=5)
+        self.assertGreater(self.synced_by_cron(account), dt.timedelta(minutes=55))
+        account._push_stop()
+        account.invalidate_recordset(["next_sync_date"])
+        self.assertLessEqual(account.next_sync_date - fields.Datetime.now(), regular)
+        # an account backing off keeps its next try
+        account.sudo().write({"sync_failures": 2, "next_sync_date": fields.Datetime.now() + dt.timedelta(hours=2)})
+        account._push_failed(sync_errors.Unavailable())
+        account.invalidate_recordset(["next_sync_date"])
+        self.assertGreater(account.next_sync_date, fields.Datetime.now() + dt.timedelta(minutes=100))
+
+    def test_lagging_counts_the_longer_interval(self):
+        Account = self.env["calendar.sync.account"]
+        self.server.add_user("bob@example.com")
+        pushed = self.subscribe(self.alice)
+        self.set_param("push_base_url", "")
+        polled = self.subscribe(self.bob)
+        self.set_param("push_base_url", self.base_url())
+        self.assertTrue(pushed.sudo().push_channel_id)
+        self.assertFalse(polled.sudo().push_channel_id)
+        forty_minutes_ago = fields.Datetime.now() - dt.timedelta(minutes=40)
+        (pushed | polled).sudo().write({"state": "synced", "last_sync_date": forty_minutes_ago})
+        self.assertEqual((pushed | polled).mapped("is_lagging"), [False, True])
+        lagging = Account.search([("is_lagging", "=", True), ("id", "in", (pushed | polled).ids)])
+        self.assertEqual(lagging, polled)
+        self.assertEqual(Account.search([("is_lagging", "=", False), ("id", "in", (pushed | polled).ids)]), pushed)
+        # three of its hours without a sync: lagging too
+        pushed.sudo().write({"last_sync_date": fields.Datetime.now() - dt.timedelta(hours=4)})
+        self.assertTrue(pushed.is_lagging)
+        self.assertEqual(
+            Account.search([("is_lagging", "=", True), ("id", "in", (pushed | polled).ids)]), pushed | polled
+        )
+
     def test_first_sync_opens_a_missing_channel_and_a_refusal_is_shown(self):
         self.set_param("push_base_url", "")
         account = self.subscribe(self.alice)  # web.base.url is plain http: no push
@@ -640,6 +742,11 @@ class TestPushSettings(CalendarSyncCase):
         on, message = self.status("")
         self.assertTrue(on)
         self.assertIn("https://odoo.example.com", message)
+        self.assertIn("every 60 minutes as a safety net (the others every 10 minutes)", message)
+        settings = self.env["res.config.settings"].create({"calendar_sync_push_poll_minutes": 90})
+        self.assertIn("every 90 minutes as a safety net", settings.calendar_sync_push_status)
+        settings.execute()
+        self.assertEqual(self.env["calendar.sync.account"]._push_poll_seconds(), 90 * 60)
         on, message = self.status("http://127.0.0.1:8069")
         self.assertTrue(on)
         self.assertIn("this machine only", message)
