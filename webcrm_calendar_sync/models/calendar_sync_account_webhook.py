@@ -553,7 +553,9 @@ class CalendarSyncAccount(models.Model):
                     now=fields.Datetime.now(),
                     id=account_id,
                     states=SYNCABLE_STATES,
-                )
+                ),
+                # a lock timeout is an expected answer here, not a "bad query" for the error log
+                log_exceptions=False,
             )
             due = cr.fetchone()[0]
             cr.execute("SET LOCAL lock_timeout = DEFAULT; RELEASE SAVEPOINT calendar_sync_push")

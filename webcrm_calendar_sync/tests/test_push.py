@@ -9,15 +9,22 @@ waits while the server thread answers, so the two never use the test cursor at o
 
 import datetime as dt
 import json
+import secrets
+import threading
 import urllib.parse
+import uuid
+from time import monotonic
 from unittest.mock import patch
 
 import requests
 from psycopg2.errors import LockNotAvailable
 
-from odoo import fields
+import odoo
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, HttpCase, tagged
+from odoo.tests.common import get_db_name
 
 from ..engine import errors as sync_errors
 from ..engine.events import Window
@@ -778,3 +785,146 @@ class TestPushSettings(CalendarSyncCase):
         with self.memory_providers():
             Account._cron_sync()  # nothing due: no second trigger for the same moment
         self.assertEqual(len(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)])), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestPushOverRealHttp(BaseCase):
+    """Notifications over real HTTP on real transactions: the server's requests run on their own
+    database connections (no shared test cursor), so another connection can hold the account's row
+    as the scheduled sync does. The set-up is committed and removed at the end.
+
+    As in ``test_concurrent_sync.py``, the registries' lock is replaced while these tests run:
+    under Odoo's own runner the main thread holds it, and the server thread takes it to open the
+    database's registry.
+    """
+
+    def setUp(self):
+        super().setUp()
+        server = odoo.service.server.server
+        if server is None or not getattr(server, "httpd", None):
+            self.skipTest("no HTTP server in this test run")
+        self.url = f"http://127.0.0.1:{server.httpd.server_port}"
+        self.startPatcher(patch.object(Registry, "_lock", threading.RLock()))
+        self.registry = Registry(get_db_name())
+        self.tag = uuid.uuid4().hex[:8]
+        self.token = secrets.token_urlsafe(32)
+        self.channel = f"chan-{self.tag}"
+        self.resource = f"res-{self.tag}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cr.execute("SELECT coalesce(max(id), 0) FROM ir_cron_trigger")
+            self.last_trigger_id = cr.fetchone()[0]
+            user = (
+                env["res.users"]
+                .with_context(no_reset_password=True, tracking_disable=True)
+                .create({"name": f"Push {self.tag}", "login": f"push-{self.tag}", "email": f"{self.tag}@push.test"})
+            )
+            self.user_id = user.id
+            account = env["calendar.sync.account"].create(
+                {"user_id": user.id, "provider": "google", "email": user.email, "state": "synced"}
+            )
+            self.account_id = account.id
+            end = fields.Datetime.now() + dt.timedelta(days=5)
+            account._push_store(
+                self.channel, self.resource, f"{self.url}/webcrm_calendar_sync/notify/google", end, self.token
+            )
+            # synced a moment ago: not due for an hour
+            account.write({"next_sync_date": fields.Datetime.now() + dt.timedelta(hours=1)})
+        self.addCleanup(self.cleanup)
+
+    def cleanup(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"active_test": False})
+            env["calendar.sync.account"].browse(self.account_id).exists().unlink()
+            cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", (self.last_trigger_id,))
+            user = env["res.users"].browse(self.user_id).exists()
+            partner = user.partner_id
+            try:
+                with cr.savepoint():
+                    user.unlink()
+                    partner.unlink()
+            except Exception:  # noqa: BLE001 - a user that cannot be deleted is archived
+                user.write({"active": False})
+
+    def headers(self, number):
+        return {
+            "X-Goog-Channel-ID": self.channel,
+            "X-Goog-Channel-Token": self.token,
+            "X-Goog-Resource-ID": self.resource,
+            "X-Goog-Resource-State": "exists",
+            "X-Goog-Message-Number": str(number),
+        }
+
+    def post(self, path, number):
+        started = monotonic()
+        answer = requests.post(self.url + path, data=b"", headers=self.headers(number), timeout=30)
+        return answer.status_code, monotonic() - started
+
+    def account_state(self):
+        """(due now, last message number, triggers made), as committed."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT next_sync_date <= (now() AT TIME ZONE 'UTC'), COALESCE(push_message_number, 0)"
+                "  FROM calendar_sync_account WHERE id = %s",
+                (self.account_id,),
+            )
+            due, number = cr.fetchone()
+            cr.execute("SELECT count(*) FROM ir_cron_trigger WHERE id > %s", (self.last_trigger_id,))
+            return due, number, cr.fetchone()[0]
+
+    def test_account_held_by_a_sync_is_answered_busy_then_taken(self):
+        path = "/webcrm_calendar_sync/notify/google"
+        self.assertEqual(self.account_state(), (False, 0, 0))
+        holder = self.registry.cursor()
+        try:
+            # as the scheduled sync holds the account it syncs (_cron_lock_next_due)
+            holder.execute("SELECT id FROM calendar_sync_account WHERE id = %s FOR NO KEY UPDATE", (self.account_id,))
+            with self.assertNoLogs("odoo.sql_db", level="ERROR"):
+                status, seconds = self.post(path, 2)
+            self.assertEqual(status, 503)
+            self.assertLess(seconds, 5, "the lock timeout (1 s), not a wait for the sync's end")
+        finally:
+            holder.rollback()
+            holder.close()
+        self.assertEqual(self.account_state(), (False, 0, 0), "nothing kept of the refused message")
+        # the sync is over: Google sends the same message again, and it is taken
+        status, _seconds = self.post(path, 2)
+        self.assertEqual(status, 200)
+        self.assertEqual(self.account_state(), (True, 2, 1))
+        # and once only: the same message again is a replay
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE calendar_sync_account SET next_sync_date = (now() AT TIME ZONE 'UTC') + interval '1 hour'"
+                " WHERE id = %s",
+                (self.account_id,),
+            )
+        self.assertEqual(self.post(path, 2)[0], 200)
+        self.assertEqual(self.account_state(), (False, 2, 1))
+
+    def test_notification_while_the_sync_commits_is_taken(self):
+        """The sync ends (writes its next date, commits) while a notification waits for the row: the
+        request is retried on a fresh snapshot and makes the account due again (the change may have
+        come after the sync's listing)."""
+        path = "/webcrm_calendar_sync/notify/google"
+        holder = self.registry.cursor()
+        answers = []
+        try:
+            holder.execute("SELECT id FROM calendar_sync_account WHERE id = %s FOR NO KEY UPDATE", (self.account_id,))
+            thread = threading.Thread(target=lambda: answers.append(self.post(path, 2)))
+            thread.start()
+            threading.Event().wait(0.3)
+            holder.execute(
+                "UPDATE calendar_sync_account SET next_sync_date = (now() AT TIME ZONE 'UTC') + interval '1 hour',"
+                " last_sync_date = (now() AT TIME ZONE 'UTC') WHERE id = %s",
+                (self.account_id,),
+            )
+            holder.commit()
+            thread.join(30)
+        finally:
+            holder.rollback()
+            holder.close()
+        self.assertEqual(len(answers), 1)
+        status, seconds = answers[0]
+        self.assertEqual(status, 200)
+        self.assertLess(seconds, 10)
+        self.assertEqual(self.account_state(), (True, 2, 1))
