@@ -363,6 +363,44 @@ class TestGooglePush(PushCase):
         self.run_job()
         self.assertEqual(list(self.server.channels), [new_id])
 
+    def test_closes_taken_in_bounded_batches(self):
+        for user in (self.alice, self.bob, self.carol):
+            self.server.add_user(user.email)
+            self.subscribe(user).with_user(user).unlink()
+        self.assertEqual(len(self.server.channels), 3)
+        Close = self.env["calendar.sync.push.close"]
+        self.assertEqual(Close._cron_close(limit=2), 2)
+        self.assertEqual(len(self.server.channels), 1)
+        self.assertEqual(len(self.closes()), 1)
+        self.assertEqual(Close._cron_close(deadline=0.0), 0, "no time left: none taken")
+        self.run_job()
+        self.assertEqual(self.server.channels, {})
+
+    def test_provider_changed_closes_the_channel_after_the_commit(self):
+        account = self.subscribe(self.alice)
+        channel_id = account.sudo().push_channel_id
+        account.with_user(self.alice).write({"provider": "microsoft"})
+        self.assertEqual(self.stops(), 0)
+        self.assertEqual(list(self.server.channels), [channel_id])
+        self.assertEqual(account.state, "draft")
+        self.run_job()
+        self.assertEqual(self.server.channels, {})
+
+    def test_old_channel_not_stopped_at_renewal_is_closed_later(self):
+        account = self.subscribe(self.alice)
+        old_id = account.sudo().push_channel_id
+        account.sudo().write({"push_expiration_date": fields.Datetime.now() + dt.timedelta(hours=5)})
+        # channels.stop fails (a "get" for the fake's faults; the sync's listing is a "list")
+        self.server.fail_next(count=4, status=503, retry_after=0, on="get")
+        account._sync(raise_errors=False)
+        new_id = account.sudo().push_channel_id
+        self.assertNotEqual(new_id, old_id)
+        self.assertEqual(set(self.server.channels), {old_id, new_id})
+        self.assertEqual(self.server.faults_left(), 0)
+        self.assertEqual(self.closes().channel_id, old_id)
+        self.run_job()
+        self.assertEqual(list(self.server.channels), [new_id])
+
     def subscribe_again(self, account):
         session = {}
         action = account.with_user(self.alice)._subscribe_google(session=session)
