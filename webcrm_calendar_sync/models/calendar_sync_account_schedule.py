@@ -497,7 +497,9 @@ class CalendarSyncAccount(models.Model):
         self.ensure_one()
         names = sorted(vals)
         assert set(names) <= PLAIN_BOOKKEEPING, names
-        self.flush_recordset(names)  # a pending write of these columns would come after ours
+        # a pending write of these columns would come after ours; a pending ORM write of others
+        # goes first too (its write_date, of this transaction, is dropped from the cache below)
+        self.flush_recordset([*names, "write_uid", "write_date"])
         fields_ = [self._fields[name] for name in names]
         values = [field.convert_to_cache(vals[field.name], self) for field in fields_]
         quiet = self._cron_quiet_write()

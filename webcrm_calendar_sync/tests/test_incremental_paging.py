@@ -239,6 +239,26 @@ class TestGoogleIncrementalPaging(IncrementalPagingCases, CalendarSyncCase):
         self.assertFalse(self.account.sudo().sync_resume)
         self.assert_mirrors_the_calendar()
 
+    def test_the_last_page_clears_its_resume_point_and_writes_the_outcome_in_one_flush(self):
+        # the end of a paged listing in a later transaction than its pages: an ORM write (the
+        # resume point cleared, with a new write_date), then the sync's bookkeeping in one
+        # plain UPDATE; what the ORM still holds must reach the database
+        self.first_sync()
+        self.account.sudo().write({"sync_resume": '{"state": "x", "page": "p", "window": [], "pages": 1}'})
+        self.env.flush_all()
+        # as after the commit of the previous page: the stored write_date is of an earlier transaction
+        self.env.cr.execute(
+            "UPDATE calendar_sync_account SET write_date = write_date - interval '1 minute' WHERE id = %s",
+            [self.account.id],
+        )
+        self.env.invalidate_all()
+        self.assertTrue(self.account.write_date)
+        self.account.sudo().write({"sync_resume": False})
+        self.account.sudo()._write_plain({"next_sync_date": dt.datetime.now()})
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertFalse(self.account.sudo().sync_resume)
+
     def test_first_sync_progress_has_no_total_on_google(self):
         for i in range(7):
             self.add(f"G{i:02d}", 1 + i)
