@@ -5,7 +5,7 @@ An account of Google or Microsoft 365 opens a channel (Google ``events.watch``) 
 subscription (Graph ``POST /subscriptions``) when it is subscribed, or at its first
 successful sync when it has none; the scheduled sync renews it a day before it ends
 (Google: a new channel, then the old one is stopped; Graph: ``PATCH``), and
-unsubscribing closes it. The service then calls ``/webcrm_calendar_sync/notify/<provider>``
+unsubscribing closes it. The service then calls ``/webcrm_calendar_sync/notify/<provider>/<db>``
 (``controllers/webhook.py``) on each change: ``_push_receive`` checks the channel's
 secret and id against the account and makes the account due for the scheduled sync,
 which it wakes (``ir.cron._trigger``). Nothing is synced inside the notification's request.
@@ -30,7 +30,8 @@ from datetime import timedelta
 
 from psycopg2.errors import LockNotAvailable
 
-from odoo import _, api, fields, models
+import odoo
+from odoo import _, api, fields, http, models
 from odoo.osv import expression
 from odoo.tools import SQL
 
@@ -175,9 +176,32 @@ class CalendarSyncAccount(models.Model):
             memo["push_base_url"] = url
         return url
 
+    @api.model
+    def _push_route_problem(self, url):
+        """A sentence when the services' calls at ``url`` cannot reach this database, else False.
+
+        Odoo chooses no database for a request without a session when the server serves several
+        and no ``dbfilter`` (or ``--database``) leaves this one alone for that host; it then
+        serves only the routes of server-wide modules. Settings only (it lists the databases).
+        """
+        if "webcrm_calendar_sync" in odoo.conf.server_wide_modules:
+            return False
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if http.db_list(force=True, host=host) == [self.env.cr.dbname]:
+            return False
+        return _(
+            "This Odoo server serves several databases and does not choose this one for calls to %(host)s: "
+            "add webcrm_calendar_sync to its server-wide modules (server_wide_modules = base,web,"
+            "webcrm_calendar_sync, or --load) so that the notifications, whose address names the database, "
+            "reach it; until then the scheduled sync alone brings the changes.",
+            host=host,
+        )
+
     def _push_address(self, base=None):
+        """Where the service calls: the route of the provider, with this database's name (the
+        server may serve several databases; see controllers/webhook.py)."""
         base = base if base is not None else self._push_base_url()
-        return f"{base}{NOTIFY_PATH}{self.provider}" if base else ""
+        return f"{base}{NOTIFY_PATH}{self.provider}/{self.env.cr.dbname}" if base else ""
 
     # ------------------------------------------------------------------
     # opening, renewing, closing

@@ -121,8 +121,8 @@ class ResConfigSettings(models.TransientModel):
         "Public URL for notifications",
         config_parameter="webcrm_calendar_sync.push_base_url",
         help="The https address at which Google and Microsoft 365 reach this Odoo to tell it of each change "
-        "(they call <URL>/webcrm_calendar_sync/notify/google or /microsoft). Empty: the Web base URL, when "
-        "it is https. Without one, changes arrive by the scheduled sync only.",
+        "(they call <URL>/webcrm_calendar_sync/notify/google/<database> or /microsoft/<database>). Empty: the "
+        "Web base URL, when it is https. Without one, changes arrive by the scheduled sync only.",
     )
     calendar_sync_push_poll_minutes = fields.Integer(
         "With push notifications, check every (minutes)",
@@ -178,6 +178,9 @@ class ResConfigSettings(models.TransientModel):
                     minutes=push_minutes,
                     regular=minutes,
                 )
+                route_problem = Account._push_route_problem(url)
+                if route_problem:
+                    settings.calendar_sync_push_status += " " + route_problem
 
     @api.depends("group_calendar_sync")
     def _compute_calendar_sync_setup(self):

@@ -7,12 +7,15 @@ notifications until the test delivers them (``notifier.deliver()``): the test th
 waits while the server thread answers, so the two never use the test cursor at once.
 """
 
+import contextlib
 import datetime as dt
 import json
+import re
 import secrets
 import threading
 import urllib.parse
 import uuid
+from contextlib import closing
 from time import monotonic
 from unittest.mock import patch
 
@@ -150,7 +153,10 @@ class TestGooglePush(PushCase):
         self.assertEqual(len(self.server.channels), 1)
         channel_id, channel = next(iter(self.server.channels.items()))
         self.assertEqual(account.sudo().push_channel_id, channel_id)
-        self.assertEqual(channel["address"], self.base_url() + "/webcrm_calendar_sync/notify/google")
+        # the address names the database (the server may serve several)
+        self.assertEqual(
+            channel["address"], f"{self.base_url()}/webcrm_calendar_sync/notify/google/{self.env.cr.dbname}"
+        )
         self.assertGreater(account.push_expiration_date, fields.Datetime.now() + dt.timedelta(days=6))
         account._sync(raise_errors=False)
         self.not_due(account)
@@ -189,6 +195,11 @@ class TestGooglePush(PushCase):
             self.assertFalse(self.is_due(account), headers)
         self.assertEqual(self.triggers(), 0)
         self.assertEqual(self.server.requests, requests_before, "no call to Google")
+        # a genuine message at an address naming another database than this server's: not here
+        for dbname in ("another-db", "x" * 80):
+            path = f"/webcrm_calendar_sync/notify/google/{dbname}"
+            self.assertEqual(self.http_post(path, b"", self.headers_of(account, 2)).status_code, 404)
+            self.assertFalse(self.is_due(account))
         # the genuine message is taken, and the same message again is a replay
         self.assertEqual(self.post(self.headers_of(account, 2)).status_code, 200)
         self.assertTrue(self.is_due(account))
@@ -571,7 +582,8 @@ class TestMicrosoftPush(PushCase):
         sub_id = account.sudo().push_channel_id
         self.assertIn(sub_id, self.server.subscriptions)
         self.assertEqual(
-            self.server.subscriptions[sub_id]["url"], self.base_url() + "/webcrm_calendar_sync/notify/microsoft"
+            self.server.subscriptions[sub_id]["url"],
+            f"{self.base_url()}/webcrm_calendar_sync/notify/microsoft/{self.env.cr.dbname}",
         )
         account._sync(raise_errors=False)
         self.not_due(account)
@@ -681,7 +693,10 @@ class TestMicrosoftPush(PushCase):
     def test_subscription_has_the_lifecycle_address_and_it_answers_the_validation(self):
         account = self.subscribe(self.alice)
         sub = self.server.subscriptions[account.sudo().push_channel_id]
-        self.assertEqual(sub["lifecycle_url"], self.base_url() + "/webcrm_calendar_sync/notify/microsoft/lifecycle")
+        self.assertEqual(
+            sub["lifecycle_url"],
+            f"{self.base_url()}/webcrm_calendar_sync/notify/microsoft/{self.env.cr.dbname}/lifecycle",
+        )
         answer = self.url_open("/webcrm_calendar_sync/notify/microsoft/lifecycle?validationToken=abc%3A+1")
         self.assertEqual((answer.status_code, answer.text), (200, "abc: 1"))
 
@@ -792,6 +807,13 @@ class TestPushSettings(CalendarSyncCase):
         self.assertIn("every 90 minutes as a safety net", settings.calendar_sync_push_status)
         settings.execute()
         self.assertEqual(self.env["calendar.sync.account"]._push_poll_seconds(), 90 * 60)
+        self.assertNotIn("several databases", message)  # the tests' server serves this one only
+        with patch.object(odoo.http, "db_list", lambda force=False, host=None: [self.env.cr.dbname, "other"]):
+            _on, message = self.status("https://crm.example.com/")
+            self.assertIn("serves several databases and does not choose this one for calls to crm.example.com", message)
+            with patch.object(odoo.conf, "server_wide_modules", ["base", "web", "webcrm_calendar_sync"]):
+                _on, message = self.status("https://crm.example.com/")
+                self.assertNotIn("several databases", message)
         on, message = self.status("http://127.0.0.1:8069")
         self.assertTrue(on)
         self.assertIn("this machine only", message)
@@ -884,6 +906,39 @@ class TestPushOverRealHttp(BaseCase):
             except Exception:  # noqa: BLE001 - a user that cannot be deleted is archived
                 user.write({"active": False})
 
+    @contextlib.contextmanager
+    def several_databases(self, *names, server_wide=True):
+        """The server as one serving the test database and ``names`` with no dbfilter choosing one:
+        Odoo picks no database for a request without a session, and serves the routes of the
+        server-wide modules only (this addon among them when ``server_wide``)."""
+        allowed = "^(%s)$" % "|".join(re.escape(name) for name in (get_db_name(), *names))
+        modules = [*odoo.conf.server_wide_modules, "webcrm_calendar_sync"] if server_wide else []
+        root = odoo.http.root
+        with (
+            patch.dict(odoo.tools.config.options, {"dbfilter": allowed}),
+            patch.object(odoo.conf, "server_wide_modules", modules or odoo.conf.server_wide_modules),
+        ):
+            root.__dict__.pop("nodb_routing_map", None)  # built again with these modules
+            try:
+                yield
+            finally:
+                root.__dict__.pop("nodb_routing_map", None)
+
+    def empty_database(self, name):
+        """A database that exists (for the dbfilter's listing) without Odoo in it; dropped at the end."""
+        with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+            cr._cnx.autocommit = True
+            cr.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cr.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+
+        def drop():
+            odoo.sql_db.close_db(name)
+            with closing(odoo.sql_db.db_connect("postgres").cursor()) as cr:
+                cr._cnx.autocommit = True
+                cr.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        self.addCleanup(drop)
+
     def headers(self, number):
         return {
             "X-Goog-Channel-ID": self.channel,
@@ -966,3 +1021,45 @@ class TestPushOverRealHttp(BaseCase):
         self.assertEqual(status, 200)
         self.assertLess(seconds, 10)
         self.assertEqual(self.account_state(), (True, 2, 1))
+
+    def test_address_names_the_database_on_a_server_of_several(self):
+        db = get_db_name()
+        other, missing = f"{db}_other", f"{db}_missing"
+        self.empty_database(other)
+        address = f"/webcrm_calendar_sync/notify/google/{db}"
+        # without the addon among the server-wide modules, Odoo serves no route of it then
+        with self.several_databases(other, missing, server_wide=False):
+            self.assertEqual(self.post(address, 2)[0], 404)
+        self.assertEqual(self.account_state(), (False, 0, 0))
+        with self.several_databases(other, missing):
+            # an address without the database: nothing says which
+            self.assertEqual(self.post("/webcrm_calendar_sync/notify/google", 2)[0], 404)
+            # a database refused by the filter, one without the addon (without Odoo), one that does
+            # not exist, a name no database can have: 404 at once, no registry loaded, nothing done
+            loaded = set(Registry.registries)
+            for dbname in ("postgres", f"{db}-elsewhere", other, missing, "x" * 80, ".hidden"):
+                status, seconds = self.post(f"/webcrm_calendar_sync/notify/google/{dbname}", 2)
+                self.assertEqual(status, 404, dbname)
+                self.assertLess(seconds, 3, dbname)
+            self.assertEqual(set(Registry.registries), loaded)
+            self.assertEqual(self.account_state(), (False, 0, 0))
+            # the address naming this database: the route opens it and queues the account
+            self.assertEqual(self.post(address, 2)[0], 200)
+            self.assertEqual(self.account_state(), (True, 2, 1))
+            # Graph's validation handshake at such an address (and none at a refused one)
+            url = f"{self.url}/webcrm_calendar_sync/notify/microsoft/%s?validationToken=abc"
+            answer = requests.get(url % db, timeout=10)
+            self.assertEqual((answer.status_code, answer.text), (200, "abc"))
+            self.assertEqual(requests.get(url % other, timeout=10).status_code, 404)
+            lifecycle = f"{self.url}/webcrm_calendar_sync/notify/microsoft/{db}/lifecycle?validationToken=abc"
+            answer = requests.get(lifecycle, timeout=10)
+            self.assertEqual((answer.status_code, answer.text), (200, "abc"))
+        # one database again (as the tests run): the address naming it works as well
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE calendar_sync_account SET next_sync_date = (now() AT TIME ZONE 'UTC') + interval '1 hour'"
+                " WHERE id = %s",
+                (self.account_id,),
+            )
+        self.assertEqual(self.post(address, 3)[0], 200)
+        self.assertEqual(self.account_state(), (True, 3, 2))
