@@ -42,7 +42,10 @@ def _addon_installed(dbname):
     """Whether the addon is installed in ``dbname`` (one connection and query; False if no such database)."""
     try:
         with closing(sql_db.db_connect(dbname).cursor()) as cr:
-            cr.execute("SELECT 1 FROM ir_module_module WHERE name = %s AND state = 'installed'", (ADDON,))
+            # a database without Odoo has no such table: an answer here, not a "bad query" to log
+            cr.execute(
+                "SELECT 1 FROM ir_module_module WHERE name = %s AND state = 'installed'", (ADDON,), log_exceptions=False
+            )
             return bool(cr.fetchone())
     except psycopg2.Error:
         return False  # no such database, or not an Odoo one
