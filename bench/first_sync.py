@@ -10,7 +10,11 @@ generated events syncs for the first time, in a worker process of its own:
 * ``background``: as Odoo's cron runner calls the scheduled action (``_cron_sync``,
   up to ten calls per run, a new run while the account is due), each page committed;
 * ``at-once``: ``account._sync()`` in one transaction (how a test, or a caller outside
-  the scheduled action, syncs).
+  the scheduled action, syncs);
+* ``incremental``: an account of an empty calendar synced first (not measured), then
+  ``--events`` events added on the server and the changes synced as in ``background``
+  (a Google sync-token listing, a Graph delta, ``SyncFolderItems`` from the sync state,
+  all read page by page): what a long pause or a bulk import costs.
 
 One line per case:
 
@@ -55,13 +59,11 @@ def serve(provider, events):
     """The fake server of ``provider`` holding ``events`` generated events, started; the settings for it,
     the account's credentials and its values."""
     if provider == "google":
-        from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
         from odoo.addons.webcrm_calendar_sync.engine.testing.fake_google import FakeGoogle
 
         server = FakeGoogle(token_lifetime=10**8).start()
         server.add_user(EMAIL)
-        for remote in generate(events, EMAIL, seed=4242):
-            server.add_event(EMAIL, to_google(remote))
+        add_events(provider, server, events, 4242)
         params = {
             "google_client_id": server.client_id,
             "google_client_secret": server.client_secret,
@@ -73,7 +75,7 @@ def serve(provider, events):
         from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import FakeGraph
 
         server = FakeGraph().start()
-        run.seed_microsoft(server, events, 4242)
+        add_events(provider, server, events, 4242)
         params = {
             "microsoft_client_id": server.client_id,
             "microsoft_client_secret": server.client_secret,
@@ -85,17 +87,30 @@ def serve(provider, events):
     from odoo.addons.webcrm_calendar_sync.engine.testing.fake_ews import FakeEWS
 
     server = FakeEWS().start()
-    run.seed_exchange(server, events, 4242)
+    add_events(provider, server, events, 4242)
     params = {"exchange_ca_bundle": server.ca_file, "allowed_private_hosts": "127.0.0.1"}
     account = {"email": run.OWNER, "ews_url": server.url, "subscribe": True}
     return server, params, {"password": "bench-pw"}, account
+
+
+def add_events(provider, server, events, seed):
+    """``events`` generated events more in the bench calendar of ``provider``'s fake."""
+    if provider == "google":
+        from odoo.addons.webcrm_calendar_sync.engine.providers.google import to_google
+
+        for remote in generate(events, EMAIL, seed=seed):
+            server.add_event(EMAIL, to_google(remote))
+    elif provider == "microsoft":
+        run.seed_microsoft(server, events, seed)
+    else:
+        run.seed_exchange(server, events, seed)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=10000)
     parser.add_argument("--provider", default="google", choices=["google", "microsoft", "exchange"])
-    parser.add_argument("--mode", nargs="+", default=["background"], choices=["background", "at-once"])
+    parser.add_argument("--mode", nargs="+", default=["background"], choices=["background", "at-once", "incremental"])
     parser.add_argument("--db", default="webcrm_bench_first_sync")
     parser.add_argument("--tracemalloc", action="store_true", help="also the peak of Python's heap (slower)")
     parser.add_argument(
@@ -106,43 +121,64 @@ def main():
     if args.worker:
         return worker(args)
     ensure_db(args.db, ["webcrm_calendar_sync"], False)
-    server, params, credentials, account_vals = serve(args.provider, args.events)
+    full_modes = [mode for mode in args.mode if mode != "incremental"]
+    served = serve(args.provider, args.events) if full_modes else None
     try:
-        # the fake builds a listing's snapshot at its first page: give it time (a call takes an
-        # account only while more than this timeout is left of its budget)
-        params = dict(params, request_timeout="60", cron_time_budget=str(args.budget))
         for mode in args.mode:
-            payload = {
-                "params": params,
-                "credentials": credentials,
-                "account": account_vals,
-                "mode": mode,
-                "provider": args.provider,
-            }
-            before = server.requests
-            proc = subprocess.Popen(
-                [sys.executable, __file__, "--worker", mode, "--db", args.db]
-                + (["--tracemalloc"] if args.tracemalloc else []),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            out, _err = proc.communicate(json.dumps(payload) + "\n")
-            if proc.returncode:
-                sys.exit(f"bench worker failed ({proc.returncode})")
-            result = json.loads(out.strip().splitlines()[-1])
-            line = (
-                f"bench first_sync provider={args.provider} mode={mode} budget={args.budget:g} events={args.events} "
-                f"meetings={result['meetings']} seconds={result['seconds']:.2f} calls={result['calls']} "
-                f"http={server.requests - before} peak_mb={result['peak_mb']:.0f} grew_mb={result['grew_mb']:.0f}"
-            )
-            if "heap_peak_mb" in result:
-                line += f" heap_peak_mb={result['heap_peak_mb']:.0f}"
-            if result["state"] != "synced":
-                line += f" state={result['state']}"
-            print(line, flush=True)
+            # the incremental case has a calendar of its own, empty at the first sync
+            own = serve(args.provider, 0) if mode == "incremental" else None
+            server, params, credentials, account_vals = own or served
+            try:
+                # the fake builds a listing's snapshot at its first page: give it time (a call takes an
+                # account only while more than this timeout is left of its budget)
+                params = dict(params, request_timeout="60", cron_time_budget=str(args.budget))
+                payload = {
+                    "params": params,
+                    "credentials": credentials,
+                    "account": account_vals,
+                    "mode": mode,
+                    "provider": args.provider,
+                }
+                before = server.requests
+                proc = subprocess.Popen(
+                    [sys.executable, __file__, "--worker", mode, "--db", args.db]
+                    + (["--tracemalloc"] if args.tracemalloc else []),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                proc.stdin.write(json.dumps(payload) + "\n")
+                proc.stdin.flush()
+                if mode == "incremental":
+                    # the worker synced the empty calendar; now the changes it is to sync
+                    for line in proc.stdout:
+                        if line.startswith('{"ready"'):
+                            break
+                    add_events(args.provider, server, args.events, 4343)
+                    before = server.requests
+                    proc.stdin.write("go\n")
+                    proc.stdin.flush()
+                out, _err = proc.communicate()
+                if proc.returncode:
+                    sys.exit(f"bench worker failed ({proc.returncode})")
+                result = json.loads(out.strip().splitlines()[-1])
+                line = (
+                    f"bench first_sync provider={args.provider} mode={mode} budget={args.budget:g} "
+                    f"events={args.events} "
+                    f"meetings={result['meetings']} seconds={result['seconds']:.2f} calls={result['calls']} "
+                    f"http={server.requests - before} peak_mb={result['peak_mb']:.0f} grew_mb={result['grew_mb']:.0f}"
+                )
+                if "heap_peak_mb" in result:
+                    line += f" heap_peak_mb={result['heap_peak_mb']:.0f}"
+                if result["state"] != "synced":
+                    line += f" state={result['state']}"
+                print(line, flush=True)
+            finally:
+                if own:
+                    own[0].stop()
     finally:
-        server.stop()
+        if served:
+            served[0].stop()
 
 
 def worker(args):
@@ -177,6 +213,13 @@ def worker(args):
         others = env["calendar.sync.account"].search([("id", "!=", account_id)])
         others.write({"active": False})
         cr.commit()
+    if args.worker == "incremental":
+        cron_runs(registry, account_id)  # the first sync, of the empty calendar
+        with registry.cursor() as cr:
+            # due now, as after a long pause
+            cr.execute("UPDATE calendar_sync_account SET next_sync_date = NULL WHERE id = %s", [account_id])
+        print(json.dumps({"ready": True}), flush=True)
+        sys.stdin.readline()  # the events were added on the server
     if args.tracemalloc:
         import tracemalloc
 
@@ -184,24 +227,8 @@ def worker(args):
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     calls = 0
-    if args.worker == "background":
-        thread = threading.current_thread()
-        while True:
-            thread.start_time = time.time()  # a run of the cron worker: its time limit starts here
-            for _call in range(RUNNER_CALLS):
-                with registry.cursor() as cr:
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    done = env["calendar.sync.account"]._cron_sync()
-                    calls += 1
-                if not done:
-                    break
-            with registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                account = env["calendar.sync.account"].browse(account_id)
-                if account.state != "subscribed" and not getattr(account, "full_sync_running", False):
-                    break
-                if calls > 1000:
-                    break
+    if args.worker in ("background", "incremental"):
+        calls = cron_runs(registry, account_id)
     else:
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -228,6 +255,32 @@ def worker(args):
         env["calendar.sync.account"].browse(others.ids).write({"active": True})
         cr.commit()
     print(json.dumps(result), flush=True)
+
+
+def cron_runs(registry, account_id):
+    """Call the scheduled action as Odoo's cron runner does until the account's listing is done;
+    returns the number of calls."""
+    from odoo import SUPERUSER_ID, api
+
+    thread = threading.current_thread()
+    calls = 0
+    while True:
+        thread.start_time = time.time()  # a run of the cron worker: its time limit starts here
+        for _call in range(RUNNER_CALLS):
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                done = env["calendar.sync.account"]._cron_sync()
+                calls += 1
+            if not done:
+                break
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            account = env["calendar.sync.account"].browse(account_id)
+            listing = getattr(account, "full_sync_running", False) or account.sudo().sync_resume
+            if account.state != "subscribed" and not listing:
+                return calls
+            if calls > 1000:
+                return calls
 
 
 def cleanup(env, users):
