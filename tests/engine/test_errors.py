@@ -56,9 +56,20 @@ def test_code_and_params_make_the_english_sentence():
     assert exc.code == "exchange_no_mailbox"
     assert exc.params == {"host": "mail.corp.test", "email": "ann@corp.test"}
     assert exc.message == "The Exchange server at mail.corp.test has no mailbox for ann@corp.test."
-    refused = errors.SyncError(code="google_refused", status=400)
-    assert refused.message == "Google Calendar refused the request (400)."
-    assert refused.params == {"status": 400}
+    refused = errors.BadRequest(code="google_refused", status=400, error="badRequest")
+    assert refused.message == (
+        "Google Calendar refused a request as invalid (400 badRequest), so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    )
+    assert refused.params == {"status": 400, "error": "badRequest"}
+    assert not refused.retryable
+
+
+def test_only_passing_trouble_is_retryable():
+    """Throttling, outages and races pass; a refusal of the request as it is does not."""
+    assert errors.RateLimited.retryable and errors.Unavailable.retryable and errors.Conflict.retryable
+    assert not errors.BadRequest.retryable
+    assert issubclass(errors.BadRequest, errors.SyncError)  # callers catching SyncError still catch it
 
 
 def test_a_ready_sentence_has_no_code():

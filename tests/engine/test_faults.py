@@ -295,3 +295,47 @@ def test_a_collapsed_listing_is_held_then_the_next_listing_decides(rig, mirror):
     assert len(confirmed.delete) == 3 and not confirmed.hold_sync_state
     mirror.assert_converged(rig)
     assert mirror.meetings == {}
+
+
+# -- a request refused as invalid is not retried ---------------------------------------------
+REFUSALS = {
+    # status, the provider's reason (None: its default for the status)
+    "google": [(400, None), (400, "invalid"), (422, None)],
+    "microsoft": [(400, None), (400, "ErrorInvalidRequest"), (422, None)],
+    # EWS: a bare HTTP 400 from the server or a front end, and EWS's own refusals as SOAP faults
+    # (ErrorInvalidRequest is not among them: exchangelib reads it as a wrong API version and
+    # asks again in each older version, its version negotiation, which we leave to it)
+    "exchange": [(400, None), (500, "ErrorSchemaValidation"), (500, "ErrorInvalidIdMalformed")],
+}
+
+
+@pytest.mark.parametrize("kind", ["list", "get", "create", "update"])
+@pytest.mark.parametrize("case", range(3))
+def test_a_request_refused_as_invalid_is_tried_once(rig, mirror, kind, case):
+    status, reason = REFUSALS[rig.name][case]
+    first = sorted(mirror.meetings)[0]
+    rig.server.fail_next(count=5, status=status, reason=reason, on=kind)
+    with pytest.raises(errors.BadRequest) as info:
+        run(mirror, kind)
+    exc = info.value
+    assert not exc.retryable
+    # each request of that kind takes one of the five faults: one taken, the request was sent once
+    assert rig.server.faults_left() == 4, "the refused request was sent once, never again"
+    # a sentence saying what happened and what to do, naming the refusal, never the server's free text
+    assert "refused a request as invalid" in exc.message and "tell your administrator" in exc.message
+    assert str(status) in exc.message or (reason and reason in exc.message)
+    assert "injected" not in exc.message and "Invalid request" not in exc.message
+    rig.server.clear_faults()
+    if kind == "update":
+        mirror.update(first, "Renamed in Odoo")  # the change is made again, as a new request
+    mirror.assert_converged(rig)
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_outages_and_throttling_are_still_retried(rig, mirror, status):
+    rig.add("New", NOW + dt.timedelta(days=9))
+    rig.server.fail_next(count=1, status=status, retry_after=0.1, on="list")
+    mirror.sync()
+    assert rig.server.faults_left() == 0, "the fault was met, and the call tried again past it"
+    assert "New" in mirror.meetings.values()
+    mirror.assert_converged(rig)

@@ -23,6 +23,10 @@ MESSAGES = {
     "configuration": "The calendar connection settings are not valid.",
     "unavailable": "The calendar service could not be reached. The next synchronisation will try again.",
     "invalid_event": "The meeting in the external calendar has no valid dates and cannot be mirrored.",
+    "bad_request": (
+        "The calendar service refused a request as invalid, so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     # Google
     "google_signin_unreachable": "Google's sign-in service could not be reached. Try again.",
     "google_client_refused": "Google refused the client ID or secret set in Settings.",
@@ -31,7 +35,10 @@ MESSAGES = {
     "google_access_revoked": "Google no longer grants access to this calendar. Subscribe again to grant access.",
     "google_duplicate_missing": "Google Calendar refused the new meeting as a duplicate, and has no such meeting.",
     "google_forbidden": "Google does not allow this calendar account to make that change.",
-    "google_refused": "Google Calendar refused the request (%(status)s).",
+    "google_refused": (
+        "Google Calendar refused a request as invalid (%(status)s %(error)s), so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     # Microsoft 365
     "microsoft_signin_unusable": (
         "The Microsoft sign-in service could not be used: check the tenant and the endpoint in Settings."
@@ -46,7 +53,10 @@ MESSAGES = {
     ),
     "microsoft_access_revoked": "Microsoft no longer grants access to this calendar. Subscribe again to grant access.",
     "microsoft_forbidden": "Microsoft 365 does not allow this account to make that change.",
-    "microsoft_refused": "Microsoft Graph refused the request (%(status)s %(error)s).",
+    "microsoft_refused": (
+        "Microsoft Graph refused a request as invalid (%(status)s %(error)s), so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     # servers users choose (engine/netguard.py)
     "network_plain_http": "Odoo only connects to %(host)s over https:// (credentials are never sent unencrypted).",
     "network_private": (
@@ -83,6 +93,10 @@ MESSAGES = {
     "exchange_unreachable": "The Exchange server at %(host)s does not answer. The next synchronisation will try again.",
     "exchange_not_ews": "The server at %(host)s answers, but not as an Exchange server (EWS). Check the EWS address.",
     "exchange_refused": "The Exchange server refused the request (%(error)s).",
+    "exchange_bad_request": (
+        "The Exchange server at %(host)s refused a request as invalid (%(error)s), so Odoo did not send it "
+        "again. If this message stays after the next synchronisation, tell your administrator."
+    ),
 }
 
 
@@ -101,6 +115,11 @@ def _bounded(value, limit):
 
 class SyncError(Exception):
     """Base class. ``retryable`` says whether trying again later may succeed.
+
+    The base is retryable: an error nothing more is known of (an unexpected answer of a
+    client library) may pass. A refusal the provider states clearly is typed instead: an
+    HTTP 4xx other than throttling, authentication or not-found is :class:`BadRequest`,
+    never retried.
 
     ``SyncError(code="google_refused", status=400)`` fills the sentence's ``%(status)s``;
     ``SyncError("a ready sentence")`` carries no code (``code`` is None).
@@ -189,6 +208,20 @@ class ConfigurationError(SyncError):
     """Wrong URL, not a calendar server, TLS problem...: fixed by changing settings."""
 
     code = "configuration"
+    retryable = False
+
+
+class BadRequest(SyncError):
+    """The provider refused this request as invalid (an HTTP 400, 422..., an EWS ``ErrorInvalid*``
+    or schema error): the same request fails the same way, so it is not retried.
+
+    Not throttling (:class:`RateLimited`), authentication (:class:`AuthRevoked`), permission
+    (:class:`Forbidden`) or a missing item (:class:`NotFound`). A write refused so is kept as
+    failed for that meeting; a listing refused so fails the sync, which the scheduled sync
+    tries again after its back-off (a new request, made from the state of that time).
+    """
+
+    code = "bad_request"
     retryable = False
 
 

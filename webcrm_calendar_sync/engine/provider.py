@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import email.utils
+import http.client
 import logging
 import random
 import time
@@ -181,6 +182,16 @@ def parse_retry_after(value) -> Optional[float]:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def error_keyword(keyword, status=None) -> str:
+    """What a refusal is called, as we show it: the provider's error keyword (``badRequest``,
+    ``ErrorInvalidRequest``; letters, digits and ``._-`` only, at most 60), else the HTTP
+    status's name (``Bad Request``). Never the provider's free text, which may quote data."""
+    text = "".join(ch for ch in str(keyword or "") if ch.isalnum() or ch in "._-")[:60]
+    if not text and status:
+        text = http.client.responses.get(status, "")
+    return text
 
 
 def update_or_landed(write: Callable[[], RemoteEvent], read: Callable[[], RemoteEvent], wanted: RemoteEvent):

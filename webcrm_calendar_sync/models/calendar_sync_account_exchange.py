@@ -101,12 +101,14 @@ class CalendarSyncAccount(models.Model):
                 "last_error": False,
             }
         )
+        # the first sync runs in the background: "Save and subscribe" answers at once
+        message = self._queue_after_subscribe()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": _("Connected to the Exchange server. Click Synchronise to bring the meetings in."),
+                "message": message,
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

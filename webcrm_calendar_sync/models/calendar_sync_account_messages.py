@@ -33,6 +33,10 @@ SYNC_ERROR_MESSAGES = {
     "configuration": _lt("The calendar connection settings are not valid."),
     "unavailable": _lt("The calendar service could not be reached. The next synchronisation will try again."),
     "invalid_event": _lt("The meeting in the external calendar has no valid dates and cannot be mirrored."),
+    "bad_request": _lt(
+        "The calendar service refused a request as invalid, so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     "google_signin_unreachable": _lt("Google's sign-in service could not be reached. Try again."),
     "google_client_refused": _lt("Google refused the client ID or secret set in Settings."),
     "google_not_granted": _lt("Google did not grant access. Subscribe again to grant it."),
@@ -40,7 +44,10 @@ SYNC_ERROR_MESSAGES = {
     "google_access_revoked": _lt("Google no longer grants access to this calendar. Subscribe again to grant access."),
     "google_duplicate_missing": _lt("Google Calendar refused the new meeting as a duplicate, and has no such meeting."),
     "google_forbidden": _lt("Google does not allow this calendar account to make that change."),
-    "google_refused": _lt("Google Calendar refused the request (%(status)s)."),
+    "google_refused": _lt(
+        "Google Calendar refused a request as invalid (%(status)s %(error)s), so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     "microsoft_signin_unusable": _lt(
         "The Microsoft sign-in service could not be used: check the tenant and the endpoint in Settings."
     ),
@@ -56,7 +63,10 @@ SYNC_ERROR_MESSAGES = {
         "Microsoft no longer grants access to this calendar. Subscribe again to grant access."
     ),
     "microsoft_forbidden": _lt("Microsoft 365 does not allow this account to make that change."),
-    "microsoft_refused": _lt("Microsoft Graph refused the request (%(status)s %(error)s)."),
+    "microsoft_refused": _lt(
+        "Microsoft Graph refused a request as invalid (%(status)s %(error)s), so Odoo did not send it again. "
+        "If this message stays after the next synchronisation, tell your administrator."
+    ),
     "network_plain_http": _lt("Odoo only connects to %(host)s over https:// (credentials are never sent unencrypted)."),
     "network_private": _lt(
         "Odoo does not connect to %(host)s: it is an address of a local or private network. "
@@ -97,6 +107,10 @@ SYNC_ERROR_MESSAGES = {
         "The server at %(host)s answers, but not as an Exchange server (EWS). Check the EWS address."
     ),
     "exchange_refused": _lt("The Exchange server refused the request (%(error)s)."),
+    "exchange_bad_request": _lt(
+        "The Exchange server at %(host)s refused a request as invalid (%(error)s), so Odoo did not send it "
+        "again. If this message stays after the next synchronisation, tell your administrator."
+    ),
 }
 
 

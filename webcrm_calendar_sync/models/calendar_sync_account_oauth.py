@@ -71,6 +71,8 @@ class CalendarSyncAccount(models.Model):
             account._record_error(exc)
             return account
         account.write({"state": "subscribed", "last_error": False, "needs_reauth": False})
+        # the first sync runs in the background, never in this request (the browser waits on it)
+        account._queue_after_subscribe()
         return account
 
     def _oauth_request_session(self):

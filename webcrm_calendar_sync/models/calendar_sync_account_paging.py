@@ -121,6 +121,32 @@ class CalendarSyncAccount(models.Model):
         else:
             self._queue_full_sync()
 
+    def _queue_after_subscribe(self):
+        """A calendar was just subscribed: its first sync starts in the background at once.
+
+        Never synced (or a full listing under way): a full listing is queued, read page by
+        page by the scheduled sync (``_queue_full_sync``). Subscribed again with a sync state
+        kept (access granted anew after a revocation): the account is due at once and the
+        scheduled sync woken. Nothing is read from the provider here: this runs in the
+        request that subscribed (the OAuth return, "Save and subscribe"), whose answer must
+        not wait for a whole calendar.
+
+        :returns: the sentence telling the user so, in their language
+        """
+        full = self.filtered(lambda a: a._needs_full_listing())
+        full._queue_full_sync()
+        due = self - full
+        if due:
+            # sudo: the schedule is not writable by users (the caller subscribed the account)
+            due.sudo().write({"next_sync_date": False})
+            cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
+            if cron:
+                cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
+        return _(
+            "Subscribed. Your meetings are being copied in the background; they appear in Odoo's calendar "
+            "within a few minutes, and the account shows how far it got. Nothing more to do."
+        )
+
     def _queue_full_sync(self, restart=False):
         """Have the scheduled sync run a full listing of these accounts at once, in the background.
 

@@ -82,6 +82,20 @@ class CalendarSyncCase(TransactionCase):
         """Run the push job (the outbox), as the triggered cron does once the save committed."""
         self.env["calendar.sync.binding"]._cron_push()
 
+    def cron_triggers(self):
+        """The wake-ups asked of the scheduled sync (ir.cron.trigger rows), as ids."""
+        cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync")
+        return set(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", cron.id)]).ids)
+
+    def assert_first_sync_queued(self, account, triggers_before):
+        """Subscribing queued the first sync: the account is due, the scheduled sync woken, and
+        nothing read yet (the request that subscribed does not sync)."""
+        self.assertFalse(account.next_sync_date, "due at the next run of the scheduled sync")
+        self.assertTrue(account.full_sync_running, "a full listing is queued")
+        self.assertFalse(account.last_sync_date, "nothing was synced in the request")
+        self.assertEqual(account.state, "subscribed")
+        self.assertTrue(self.cron_triggers() - triggers_before, "the scheduled sync was woken")
+
     @staticmethod
     def remote(summary="Meeting", start=None, hours=1, **kw):
         start = start or datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

@@ -66,11 +66,10 @@ class TestExchange(FakeEWSCase):
             sensitivity="Private",
             tz="W. Europe Standard Time",
         )
+        triggers = self.cron_triggers()
         account = self.subscribe(self.alice)
-        # a first sync: queued by the button, run in the background by the scheduled sync
-        action = account.with_user(self.alice).action_synchronize()
-        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "info"))
-        self.assertEqual(account.state, "subscribed")
+        # subscribing queued the first sync; the scheduled sync runs it, nobody presses Synchronise
+        self.assert_first_sync_queued(account, triggers)
         self.env["calendar.sync.account"]._cron_sync()
         self.assertEqual(account.state, "synced", account.last_error)
         event = self.env["calendar.event"].search([("name", "=", "Board")])

@@ -86,12 +86,22 @@ class TestExchangeSubscribeErrors(ExchangeServerMixin, CalendarSyncCase):
         return message
 
     def test_subscribes_and_says_so(self):
+        triggers = self.cron_triggers()
         result = self.subscribe()
         account = self.env["calendar.sync.account"].browse(result["id"])
-        self.assertEqual(account.state, "subscribed")
         self.assertEqual(account.provider, "exchange")
         self.assertTrue(account.has_credentials)
-        self.assertIn("Connected to the Exchange server", result["action"]["params"]["message"])
+        # the first sync is queued, not run in the request: no listing was asked of the server
+        self.assert_first_sync_queued(account, triggers)
+        message = result["action"]["params"]["message"]
+        self.assertIn("Subscribed. Your meetings are being copied in the background", message)
+        self.assertNotIn("Synchronise", message)
+
+    def test_refused_subscription_queues_nothing(self):
+        triggers = self.cron_triggers()
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            self.subscribe(password="wrong")
+        self.assertFalse(self.cron_triggers() - triggers)
 
     def test_busy_server_says_when_to_try_again(self):
         self.server.fail_next(4, status=429, retry_after=30)  # ErrorServerBusy, "back off 30 s"

@@ -6,6 +6,8 @@ first or a sync lists the copy first."""
 import datetime as dt
 from unittest.mock import patch
 
+from odoo import fields
+
 from ..engine import errors
 from ..engine.providers.exchange import ExchangeProvider
 from ..engine.providers.google import GoogleProvider
@@ -140,6 +142,32 @@ class FaultCases:
         event.with_user(self.alice).write({"name": "Once, renamed"})
         self.push()
         self.assert_converged(account, "Once, renamed")
+
+    def test_a_request_refused_as_invalid_is_not_retried(self):
+        account = self.subscribe(self.alice)
+        account._sync()
+        # a write refused as invalid (HTTP 400): failed at once, never sent again by the push job
+        event = self.new_meeting("Refused")
+        self.server.fail_next(count=5, status=400, on="create")
+        self.push()
+        binding = event.sync_binding_ids
+        self.assertEqual((binding.state, binding.push_attempts), ("error", 1))
+        self.assertIn("refused a request as invalid", binding.last_error)
+        self.assertEqual(self.server.faults_left(), 4, "the create was sent once")
+        self.push()
+        self.assertEqual(self.server.faults_left(), 4, "and not again by the next push")
+        self.server.clear_faults()
+        # a listing refused as invalid: the account says so and what to do, and the scheduled
+        # sync backs off as after any failure
+        self.server.fail_next(count=5, status=400, on="list")
+        account.sudo().write({"next_sync_date": False})
+        self.env["calendar.sync.account"]._cron_sync()
+        self.assertEqual(self.server.faults_left(), 4, "the listing was sent once")
+        self.assertEqual((account.state, account.sync_failures), ("error", 1))
+        self.assertIn("refused a request as invalid", account.last_error)
+        self.assertIn("tell your administrator", account.last_error)
+        self.assertGreater(account.next_sync_date, fields.Datetime.now())
+        self.server.clear_faults()
 
 
 class SharedMeetingCases:

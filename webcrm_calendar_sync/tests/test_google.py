@@ -45,14 +45,13 @@ class TestGoogle(FakeGoogleCase):
         self.server.add_event(
             "alice@example.com", {"summary": "Fair", "start": {"date": "2030-01-01"}, "end": {"date": "2030-01-03"}}
         )
+        triggers = self.cron_triggers()
         account = self.subscribe(self.alice)
         # the token is stored protected, never readable by the user
         token, _password = account._get_credentials()
         self.assertTrue(token["refresh_token"])
-        # a first sync: queued by the button, run in the background by the scheduled sync
-        action = account.with_user(self.alice).action_synchronize()
-        self.assertEqual((action["tag"], action["params"]["type"]), ("display_notification", "info"))
-        self.assertEqual(account.state, "subscribed")
+        # subscribing queued the first sync; the scheduled sync runs it, nobody presses Synchronise
+        self.assert_first_sync_queued(account, triggers)
         self.env["calendar.sync.account"]._cron_sync()
         self.assertEqual(account.state, "synced")
         event = self.env["calendar.event"].search([("name", "=", "Customer demo")])

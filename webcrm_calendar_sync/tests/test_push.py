@@ -274,6 +274,8 @@ class TestGooglePush(PushCase):
         self.deliver()
         later = fields.Datetime.now() + dt.timedelta(minutes=30)
         account.sudo().write({"sync_failures": 3, "next_sync_date": later, "state": "error"})
+        self.not_due(account)  # the wake-up subscribing asked for is gone
+        account.sudo().write({"next_sync_date": later})
         self.assertEqual(self.post(self.headers_of(account, 2)).status_code, 200)
         account.invalidate_recordset(["next_sync_date"])
         self.assertEqual(account.next_sync_date, later)

@@ -80,7 +80,14 @@ from ..events import (
     normalize_ical_uid,
     utc,
 )
-from ..provider import CalendarProvider, call_with_retry, convert_each, delete_ignoring_missing, update_or_landed
+from ..provider import (
+    CalendarProvider,
+    call_with_retry,
+    convert_each,
+    delete_ignoring_missing,
+    error_keyword,
+    update_or_landed,
+)
 
 AUTH_TYPES = {"basic": BASIC, "ntlm": NTLM}
 PAGE_SIZE = 512  # SyncFolderItems' maximum
@@ -151,6 +158,31 @@ def check_url(url: str) -> Optional[str]:
 # class: importing it changes nothing in exchangelib for other users.
 # ---------------------------------------------------------------------------
 _CONTEXT = threading.local()
+
+# EWS response codes that say the mailbox cannot be served just now: tried again
+_TRANSIENT = (
+    xerr.ErrorTimeoutExpired,
+    xerr.ErrorInternalServerTransientError,
+    xerr.ErrorMailboxStoreUnavailable,
+    xerr.ErrorMailboxMoveInProgress,
+    xerr.ErrorConnectionFailed,
+    xerr.ErrorConnectionFailedTransientError,
+    xerr.ErrorADUnavailable,
+    xerr.ErrorInternalServerError,
+)
+# HTTP statuses that mean the address is not an EWS endpoint (nothing there, POST not allowed,
+# a login page's refusal): the EWS address is wrong, a settings matter
+_NOT_EWS_STATUSES = frozenset({401, 403, 404, 405})
+
+
+def _http_status(exc):
+    """The HTTP status of an answer exchangelib could not read as EWS (its MalformedResponseError
+    says ``Code: 400``), or None."""
+    if not isinstance(exc, xerr.MalformedResponseError):
+        return None
+    found = re.search(r"Code: (\d{3})\b", str(exc))
+    status = int(found.group(1)) if found else None
+    return status if status and 400 <= status < 600 else None
 
 
 class _Adapter(netguard.GuardedAdapter):
@@ -463,21 +495,29 @@ class ExchangeProvider(CalendarProvider):
             return errors.ConfigurationError(code="exchange_no_mailbox", host=host, email=self.email)
         if isinstance(exc, (xerr.ErrorAccessDenied, xerr.ErrorItemSave)):
             return errors.Forbidden(code="exchange_forbidden")
+        if isinstance(exc, _TRANSIENT):
+            # EWS answered that the mailbox cannot be reached just now
+            return errors.Unavailable(code="exchange_unreachable", host=host)
+        if isinstance(exc, xerr.ResponseMessageError):
+            # any other EWS response code (ErrorInvalidRequest, ErrorSchemaValidation,
+            # ErrorInvalidIdMalformed...): EWS understood the request and refuses it as it is
+            return errors.BadRequest(code="exchange_bad_request", host=host, error=error_keyword(type(exc).__name__))
+        status = _http_status(exc)
+        if status and (status >= 500 or status == 408):
+            # an HTTP 5xx without a SOAP answer (a front end or proxy failing): passing trouble
+            return errors.Unavailable(code="exchange_unreachable", host=host)
+        if status == 429:
+            return errors.RateLimited(code="exchange_busy")
+        if status and status not in _NOT_EWS_STATUSES:
+            # an HTTP 4xx: the server (or a front end) refused this request, the same one fails again
+            return errors.BadRequest(
+                code="exchange_bad_request", host=host, error=f"{status} {error_keyword(None, status)}"
+            )
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text.upper():
             return errors.ConfigurationError(code="exchange_certificate", host=host)
-        if isinstance(
-            exc,
-            (
-                xerr.ErrorTimeoutExpired,
-                xerr.ErrorInternalServerTransientError,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.Timeout,
-            ),
-        ) or ("Connection" in text or "timed out" in text.lower()):
-            return errors.Unavailable(code="exchange_unreachable", host=host)
-        status = re.search(r"Code: (\d{3})\b", text) if isinstance(exc, xerr.MalformedResponseError) else None
-        if status and int(status.group(1)) >= 500:
-            # an HTTP 5xx without a SOAP answer (a front end or proxy failing): passing trouble
+        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or (
+            "Connection" in text or "timed out" in text.lower()
+        ):
             return errors.Unavailable(code="exchange_unreachable", host=host)
         if isinstance(exc, (xerr.TransportError, xerr.MalformedResponseError, xerr.SOAPError, xerr.RedirectError)):
             return errors.ConfigurationError(code="exchange_not_ews", host=host)

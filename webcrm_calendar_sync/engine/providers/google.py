@@ -48,6 +48,7 @@ from ..provider import (
     call_with_retry,
     convert_each,
     delete_ignoring_missing,
+    error_keyword,
     parse_retry_after,
     update_or_landed,
 )
@@ -563,6 +564,9 @@ def _typed(exc: gerrors.HttpError) -> errors.SyncError:
         return errors.AuthRevoked(code="google_access_revoked", status=status)
     if status == 403:
         return errors.Forbidden(code="google_forbidden", status=status)
-    if status >= 500:
-        return errors.Unavailable(status=status)
-    return errors.SyncError(code="google_refused", status=status)
+    if status >= 500 or status == 408:
+        return errors.Unavailable(status=status, retry_after=retry_after)
+    # any other 4xx (400 badRequest / invalid, 422...): this request is wrong, the same one fails
+    # again, so it is not retried; the reason is Google's keyword, never its free text
+    reason = next((r for r in (e.get("reason") for e in error.get("errors", [])) if isinstance(r, str)), "")
+    return errors.BadRequest(code="google_refused", status=status, error=error_keyword(reason, status))

@@ -49,6 +49,7 @@ from ..provider import (
     call_with_retry,
     convert_each,
     delete_ignoring_missing,
+    error_keyword,
     parse_retry_after,
     update_or_landed,
 )
@@ -639,6 +640,8 @@ def _typed(response) -> errors.SyncError:
         return errors.Conflict(status=status)
     if status == 403:
         return errors.Forbidden(code="microsoft_forbidden", status=status)
-    if status >= 500:
+    if status >= 500 or status == 408:
         return errors.Unavailable(status=status, retry_after=retry_after)
-    return errors.SyncError(code="microsoft_refused", status=status, error=code)
+    # any other 4xx (400 BadRequest / ErrorInvalidRequest, 409, 422...): this request is wrong,
+    # the same one fails again, so it is not retried
+    return errors.BadRequest(code="microsoft_refused", status=status, error=error_keyword(code, status))

@@ -362,6 +362,8 @@ class FakeEWS(LocalServer):
                 back_off_ms=back_off,
                 soap_fault=True,
             )
+        if fault.reason:  # an EWS response code (ErrorInvalidRequest...): a SOAP fault, as EWS answers it
+            return EwsFault(fault.reason, f"{fault.reason} (injected)", http_status=500, soap_fault=True)
         return EwsFault("HttpError", http_status=fault.status)
 
     def _authenticate(self, headers):

@@ -128,9 +128,13 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             self.token_floors.refuse_before(email.lower(), next(self.seq))
 
     def fault_error(self, fault):
-        reason = fault.reason or {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(fault.status, "backendError")
+        # Google's reason for each status: throttling, a request refused as invalid (400
+        # badRequest, the other 4xx alike), an outage
+        default = {429: "rateLimitExceeded", 403: "rateLimitExceeded"}.get(fault.status)
+        default = default or ("badRequest" if fault.status < 500 else "backendError")
+        reason = fault.reason or default
         headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-        message = "Rate Limit Exceeded" if "ate" in reason else "Backend Error"
+        message = {"rateLimitExceeded": "Rate Limit Exceeded", "badRequest": "Bad Request"}.get(reason, "Backend Error")
         return ApiError(fault.status, reason, message, headers)
 
     def add_event(self, email, body, send_updates="none"):

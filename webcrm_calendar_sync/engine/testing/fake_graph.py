@@ -124,6 +124,10 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             self.token_floors.refuse_before(email.lower(), next(self.seq))
 
     def fault_error(self, fault):
+        if fault.status != 429 and fault.status < 500:
+            # a request refused as invalid (400 BadRequest, ErrorInvalidRequest...): no Retry-After
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return GraphError(fault.status, fault.reason or "BadRequest", "Invalid request", headers)
         # Graph's throttling and outages always say when to come back
         return GraphError(
             fault.status,

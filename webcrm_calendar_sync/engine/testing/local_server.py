@@ -116,19 +116,27 @@ class FaultInjector:
                     if fault.after > 0:
                         fault.after -= 1
                         return None
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self.faults.remove(fault)
                     if fault.kind == "error":
-                        self._pending.fault = fault.value
+                        # counted when the fake answers it (raise_injected_fault): a request
+                        # answered before the API is reached (an NTLM challenge) leaves it queued
+                        self._pending.fault = fault
+                    else:
+                        self._use(fault)
                     return fault.kind, fault.value
         return None
+
+    def _use(self, fault):
+        fault.count -= 1
+        if fault.count <= 0 and fault in self.faults:
+            self.faults.remove(fault)
 
     def raise_injected_fault(self):
         """Raise the API error the current request met, if any (called by the fake's ``handle``)."""
         fault, self._pending.fault = getattr(self._pending, "fault", None), None
         if fault is not None:
-            raise self.fault_error(fault)
+            with self._fault_lock:
+                self._use(fault)
+            raise self.fault_error(fault.value)
 
     def wait_idle(self, timeout=10.0):
         """Wait until no request is being handled (e.g. a delayed one whose client gave up)."""

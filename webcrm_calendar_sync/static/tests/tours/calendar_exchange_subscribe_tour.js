@@ -139,14 +139,18 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_exchange_subscribe
             run: "click",
         },
         {
-            content: "Connected",
-            trigger: ".o_notification:contains(Connected to the Exchange server)",
+            content: "Subscribed, the first sync queued",
+            trigger: ".o_notification:contains(Your meetings are being copied in the background)",
             timeout: SERVER_WAIT,
         },
         {
             content: "The account is saved and subscribed",
             trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Subscribed)",
             timeout: SERVER_WAIT,
+        },
+        {
+            content: "The form says the meetings are being copied (no Synchronise to press)",
+            trigger: ".o_form_view .alert-info:contains(Your meetings are being copied in the background)",
         },
         {
             trigger: ".o_form_view .o_form_saved",
