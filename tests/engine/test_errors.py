@@ -81,3 +81,53 @@ def test_a_ready_sentence_has_no_code():
 def test_every_sentence_is_complete(code):
     text = errors.MESSAGES[code]
     assert text[:1].isupper() and text.endswith("."), code
+
+
+class _GraphAnswer:
+    """What ``microsoft._typed`` reads of a ``requests`` response."""
+
+    def __init__(self, status, body, headers=None):
+        self.status_code, self._body, self.headers = status, body, headers or {}
+
+    def json(self):
+        if isinstance(self._body, Exception):
+            raise self._body
+        return self._body
+
+
+class _GoogleAnswer(dict):
+    """What ``google._typed`` reads of an ``HttpError``'s response (``status``, headers as a dict)."""
+
+    def __init__(self, status):
+        super().__init__()
+        self.status, self.reason = status, "Bad Request"
+
+
+@pytest.mark.parametrize(
+    "body", [ValueError("not JSON"), ["a", "list"], {"error": "a text"}, {"error": {"code": 7}}, {"error": None}]
+)
+def test_a_refusal_whatever_the_body_is_a_bad_request_of_graph(body):
+    from odoo.addons.webcrm_calendar_sync.engine.providers import microsoft
+
+    exc = microsoft._typed(_GraphAnswer(400, body))
+    assert type(exc) is errors.BadRequest and not exc.retryable
+    assert "(400 Bad Request)" in exc.message
+    assert type(microsoft._typed(_GraphAnswer(503, body))) is errors.Unavailable
+    assert type(microsoft._typed(_GraphAnswer(429, body))) is errors.RateLimited
+
+
+@pytest.mark.parametrize(
+    "content", [b"<html>Bad Request</html>", b'["a"]', b'{"error": "text"}', b'{"error": {"errors": 3}}']
+)
+def test_a_refusal_whatever_the_body_is_a_bad_request_of_google(content):
+    from googleapiclient.errors import HttpError
+
+    from odoo.addons.webcrm_calendar_sync.engine.providers import google
+
+    exc = google._typed(HttpError(_GoogleAnswer(400), content))
+    assert type(exc) is errors.BadRequest and not exc.retryable
+    assert "(400 Bad Request)" in exc.message
+    assert type(google._typed(HttpError(_GoogleAnswer(500), content))) is errors.Unavailable
+    reasons = b'{"error": {"errors": [{"reason": "invalid", "message": "Invalid start time for ann@corp.test"}]}}'
+    exc = google._typed(HttpError(_GoogleAnswer(400), reasons))
+    assert "(400 invalid)" in exc.message and "ann@corp.test" not in exc.message  # the keyword, never the text

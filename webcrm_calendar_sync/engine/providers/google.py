@@ -547,8 +547,12 @@ def _typed(exc: gerrors.HttpError) -> errors.SyncError:
         payload = json.loads(exc.content.decode() or "{}")
     except ValueError:
         payload = {}
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
-    reasons = {e.get("reason") for e in error.get("errors", [])}
+    # a body that is not Google's error shape (a proxy's page, a list) is no reason at all
+    error = payload.get("error") if isinstance(payload, dict) else None
+    error = error if isinstance(error, dict) else {}
+    items = error.get("errors") if isinstance(error.get("errors"), list) else []
+    error = dict(error, errors=[e for e in items if isinstance(e, dict)])
+    reasons = {e.get("reason") for e in error["errors"]}
     retry_after = parse_retry_after(exc.resp.get("retry-after"))
     if status == 429 or (status == 403 and reasons & {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}):
         return errors.RateLimited(status=status, retry_after=retry_after)

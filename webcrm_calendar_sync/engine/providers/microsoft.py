@@ -626,9 +626,13 @@ def _subscription(data: dict, asked: dt.datetime) -> dict:
 def _typed(response) -> errors.SyncError:
     status = response.status_code
     try:
-        code = (response.json().get("error") or {}).get("code", "")
+        payload = response.json()
     except ValueError:
-        code = ""
+        payload = None
+    # a body that is not Graph's error shape (a proxy's page, a list) has no code
+    error = payload.get("error") if isinstance(payload, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    code = code if isinstance(code, str) else ""
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status == 429 or (status == 503 and retry_after is not None):
         return errors.RateLimited(status=status, retry_after=retry_after)
