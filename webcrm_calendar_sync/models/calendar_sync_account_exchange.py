@@ -138,6 +138,17 @@ class CalendarSyncAccount(models.Model):
                     seconds=int(self._http_timeouts()[1]),
                 )
             )
+        if isinstance(exc, sync_errors.BadRequest):
+            # the sync's sentence speaks of "the next synchronisation": none comes here
+            return sync_errors.BadRequest(
+                _(
+                    "The Exchange server at %(host)s refused Odoo's connection check as invalid (%(error)s), so "
+                    "the calendar was not subscribed. Check the EWS address; if it is right, show this message "
+                    "to your Exchange administrator.",
+                    host=host,
+                    error=exc.params.get("error") or "",
+                )
+            )
         return exc
 
     def _build_exchange_provider(self):

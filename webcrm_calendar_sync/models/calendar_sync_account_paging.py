@@ -144,7 +144,7 @@ class CalendarSyncAccount(models.Model):
                 cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
         return _(
             "Subscribed. Your meetings are being copied in the background; they appear in Odoo's calendar "
-            "within a few minutes, and the account shows how far it got. Nothing more to do."
+            "within a few minutes. Nothing more to do."
         )
 
     def _queue_full_sync(self, restart=False):

@@ -113,6 +113,14 @@ class TestExchangeSubscribeErrors(ExchangeServerMixin, CalendarSyncCase):
         message = self.assert_refused("could not be reached or did not answer")
         self.assertIn("not subscribed", message)
 
+    def test_server_refusing_the_check_as_invalid_says_what_to_do(self):
+        self.server.fail_next(5, status=400)
+        message = self.assert_refused("refused Odoo's connection check as invalid")
+        self.assertIn("(400 Bad Request)", message)
+        self.assertIn("not subscribed. Check the EWS address", message)
+        self.assertNotIn("next synchronisation", message)
+        self.assertEqual(self.server.faults_left(), 4, "one attempt")
+
     def test_wrong_password_and_wrong_url(self):
         self.assert_refused("refused the e-mail address or password", password="wrong")
         self.assert_refused("must end with /EWS/Exchange.asmx", ews_url=self.server.url.replace("/Exchange.asmx", ""))
