@@ -267,6 +267,11 @@ class TestCalendarUi(CalendarUiCase):
     def test_booking_shows_busy_times_and_a_free_slot_sets_the_time(self):
         bobs = self.make_account(self.bob)
         bobs.last_sync_date = fields.Datetime.now()
+        # the tour's new meeting starts at the form's default, the next half hour, whose day is
+        # tomorrow from 23:30 (UTC, the browser's zone here): its day, as the tour will see it
+        soon = datetime.now(UTC) + timedelta(minutes=2)
+        default_start = soon + (datetime.min.replace(tzinfo=UTC) - soon) % timedelta(minutes=30)
+        self.today_10 = default_start.replace(hour=10, minute=0, second=0, microsecond=0)
         # a meeting that exists only in Bob's external calendar (never synced into Odoo)
         self.calendars[bobs.id].put(self.remote("Dentist", start=self.today_10.replace(hour=9), hours=2))
         with self.memory_providers():
