@@ -7,11 +7,9 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 
-from ..engine.events import Window
-from .common import CalendarSyncCase, start_fake_google
+from .common import NOW, FakeGoogleCase
 
 UTC = dt.timezone.utc
-NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 PAGING = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_paging.monotonic"
 SCHEDULE = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_schedule.monotonic"
 EMAIL = "alice@example.com"
@@ -30,17 +28,9 @@ class WorkerKilled(Exception):
     """The worker's process ends in the middle of a page."""
 
 
-class TestFirstSyncPaging(CalendarSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = start_fake_google(cls)
-
+class TestFirstSyncPaging(FakeGoogleCase):
     def setUp(self):
         super().setUp()
-        self.server.calendars.clear()
-        self.server.faults.clear()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
         Account = type(self.env["calendar.sync.account"])
         build = Account._get_provider
 

@@ -6,16 +6,12 @@ import itertools
 import json
 from unittest.mock import patch
 
-from ..engine.events import Window
 from ..models import calendar_sync_account_paging as paging
-from .common import ALICE, NOW, UTC, CalendarSyncCase, FakeEWSCase, FakeGraphCase, start_fake_google
+from .common import ALICE, NOW, UTC, FakeEWSCase, FakeGoogleCase, FakeGraphCase
+from .test_first_sync_paging import WorkerKilled
 
 PAGING = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_paging.monotonic"
 SCHEDULE = "odoo.addons.webcrm_calendar_sync.models.calendar_sync_account_schedule.monotonic"
-
-
-class WorkerKilled(Exception):
-    """The worker's process ends in the middle of a page."""
 
 
 class IncrementalPagingCases:
@@ -143,17 +139,9 @@ class IncrementalPagingCases:
         self.assert_mirrors_the_calendar()
 
 
-class TestGoogleIncrementalPaging(IncrementalPagingCases, CalendarSyncCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.server = start_fake_google(cls)
-
+class TestGoogleIncrementalPaging(IncrementalPagingCases, FakeGoogleCase):
     def setUp(self):
         super().setUp()
-        self.server.calendars.clear()
-        self.server.faults.clear()
-        self.patch_window(Window(NOW - dt.timedelta(days=30), NOW + dt.timedelta(days=200)))
         self.small_pages()
         self.server.add_user(ALICE)
         self.account = self.make_account(self.alice, state="subscribed")
