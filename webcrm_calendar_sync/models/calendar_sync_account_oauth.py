@@ -7,6 +7,7 @@ session, for the same user, once.
 
 import secrets
 import time
+from urllib.parse import urlencode
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
@@ -25,7 +26,10 @@ class CalendarSyncAccount(models.Model):
         return f"{base.rstrip('/')}/webcrm_calendar_sync/oauth/{provider}"
 
     def _form_url(self):
-        return f"/odoo/action-webcrm_calendar_sync.calendar_sync_account_action/{self.id}"
+        """The account's form in the web client, at the address every Odoo 18 build serves."""
+        action = self.env.ref("webcrm_calendar_sync.calendar_sync_account_action")
+        query = urlencode({"action": action.id, "id": self.id, "model": self._name, "view_type": "form"})
+        return f"/web#{query}"
 
     def _oauth_remember(self, session, flow):
         """Keep ``flow`` (a dict) in ``session`` under a fresh random state; return the state."""

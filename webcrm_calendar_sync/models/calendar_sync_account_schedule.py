@@ -163,20 +163,41 @@ class CalendarSyncAccount(models.Model):
     def action_retry_now(self):
         """'Retry now' (list, several accounts): due at once for the scheduled sync, which is woken."""
         self.check_access("write")
-        accounts = self.filtered(lambda a: a.state not in ("draft", "paused"))
+        subscribed = self.filtered(lambda a: a.state not in ("draft", "paused"))
+        # a revoked grant is never retried by the scheduled sync: only subscribing again helps
+        revoked = subscribed.filtered("needs_reauth")
+        accounts = subscribed - revoked
         # sudo: the schedule's own fields; who may retry was checked above
         accounts.sudo().write({"next_sync_date": False})
         cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
         if cron and accounts:
             cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
-        skipped = len(self) - len(accounts)
-        message = _("%s calendars will be synchronised within a minute.", len(accounts))
+        if len(accounts) == 1:
+            lines = [_("1 calendar will be synchronised within a minute.")]
+        elif accounts:
+            lines = [_("%s calendars will be synchronised within a minute.", len(accounts))]
+        else:
+            lines = [_("No calendar will be synchronised.")]
+        if len(revoked) == 1:
+            lines.append(_("1 calendar lost its access: it is synchronised again once its user subscribes it again."))
+        elif revoked:
+            lines.append(
+                _(
+                    "%s calendars lost their access: each is synchronised again once its user subscribes it again.",
+                    len(revoked),
+                )
+            )
+        skipped = len(self) - len(subscribed)
         if skipped:
-            message += " " + _("%s not subscribed or paused were left alone.", skipped)
+            lines.append(_("%s not subscribed or paused were left alone.", skipped))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": "info", "message": message, "next": {"type": "ir.actions.act_window_close"}},
+            "params": {
+                "type": "warning" if revoked else "info",
+                "message": " ".join(lines),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }
 
     # ------------------------------------------------------------------

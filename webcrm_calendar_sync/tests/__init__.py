@@ -1,6 +1,7 @@
 from . import (
     test_account_form,
     test_account_guards,
+    test_account_revoked,
     test_busy_access,
     test_colleague_companies,
     test_concurrent_sync,
@@ -18,6 +19,7 @@ from . import (
     test_microsoft,
     test_mirror_rules,
     test_network_guard,
+    test_oauth_return,
     test_oauth_state,
     test_outbox,
     test_provider_input,
