@@ -508,10 +508,10 @@ class CalendarEvent(models.Model):
     def action_apply_text_template(self):
         """'Edit template': merge the template into the description now, to edit it by hand."""
         for event in self.filtered("text_template_id"):
-            template = event.text_template_id
-            body = template._render_field("body_html", event.ids, compute_lang=True)[event.id]
-            vals = {"description": body, "text_template_applied": True}
-            event.write(vals)
+            # only a stored meeting text the user may read, through mail.template's rendering
+            body = event._calendar_sync_merge_text(event.text_template_id)
+            if body is not False:
+                event.write({"description": body, "text_template_applied": True})
         return True
 
     def action_save_and_send_invitation(self):

@@ -4,9 +4,6 @@ Kept apart from ``calendar_event.py`` (the sync and the outbox): these fields an
 invitation report only read the bindings.
 """
 
-from lxml import html
-from markupsafe import Markup
-
 from odoo import _, api, fields, models
 
 
@@ -127,21 +124,37 @@ class CalendarEvent(models.Model):
         """Choosing a text template merges it into the description at once, in the form: the
         user sees and edits the real text before anything is saved or written anywhere."""
         for event in self.filtered("text_template_id"):
-            event.description = event._calendar_sync_merge_text(event.text_template_id)
-            event.text_template_applied = True
+            text = event._calendar_sync_merge_text(event.text_template_id)
+            if text is not False:
+                event.description = text
+                event.text_template_applied = True
+
+    def _calendar_sync_text_template(self, template):
+        """``template`` as stored in the database, if it is a meeting text the current user may
+        read; else no template. What a caller sends is never used: an onchange's values make a
+        new ``mail.template`` (its body written by the caller, even over a stored one's), so only
+        the stored record behind it counts, read again from the database."""
+        Template = self.env["mail.template"]
+        stored_id = template._origin.id if template else False
+        if not stored_id:
+            return Template
+        stored = Template.browse(stored_id).exists()
+        if not stored or not stored.has_access("read"):
+            return Template
+        domain = self._fields["text_template_id"].get_domain_list(self)
+        return stored.filtered_domain(domain)
 
     def _calendar_sync_merge_text(self, template):
-        """``template``'s body merged for this meeting, saved or not (an onchange's new record)."""
+        """``template``'s body merged for this meeting, saved or not (an onchange's new record),
+        or False when ``template`` is not a stored meeting text the user may read. The merge is
+        mail.template's own rendering, with its rules: a stored template's code was checked when
+        it was written (only template editors write code into one)."""
         self.ensure_one()
+        template = self._calendar_sync_text_template(template)
+        if not template:
+            return False
         template = template.with_context(lang=self.env.user.lang)
-        variables = self.env["mail.render.mixin"]._render_eval_context()
-        variables["object"] = self
-        # A mail.template's code is trusted as Odoo trusts it (mail.template renders unrestricted:
-        # only template editors may write code into one); the record may be unsaved, hence ir.qweb.
-        rendered = self.env["ir.qweb"]._render(
-            html.fragment_fromstring(template.body_html, create_parent="div"), variables
-        )
-        return Markup(rendered[len("<div>") : -len("</div>")])
+        return template._render_field("body_html", [self.id])[self.id]
 
     def action_save_and_send_invitation(self):
         result = super().action_save_and_send_invitation()

@@ -31,6 +31,7 @@ from . import (
     test_sync_apply,
     test_sync_status,
     test_templates,
+    test_text_template_access,
     test_ui,
     test_ui_invitations,
 )
