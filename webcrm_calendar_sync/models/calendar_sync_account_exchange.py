@@ -8,8 +8,11 @@ from odoo.exceptions import UserError
 from ..engine import errors as sync_errors
 
 # what a failed check at "Save and subscribe" means: the account is not subscribed, so no
-# scheduled synchronisation will try again (the sync's own sentences would say it will)
-_SUBSCRIBE_RETRY_CODES = {"exchange_unreachable", "unavailable", "sync_error"}
+# scheduled synchronisation will try again (the sync's own sentences would say it will).
+# Every failure before an HTTP answer (nothing listens, refused, reset, no TLS or a TLS failure,
+# a timeout) gets the same sentence: on a host an administrator allowed, the user chooses the
+# port, and distinct sentences would tell an open port from a closed one.
+_SUBSCRIBE_RETRY_CODES = {"exchange_unreachable", "exchange_certificate", "unavailable", "sync_error"}
 _SUBSCRIBE_BUSY_CODES = {"exchange_busy", "rate_limited"}
 
 
@@ -132,8 +135,11 @@ class CalendarSyncAccount(models.Model):
             return sync_errors.Unavailable(
                 _(
                     "The Exchange server at %(host)s could not be reached or did not answer in time (Odoo "
-                    "waits up to %(seconds)s seconds), so the calendar was not subscribed. Check the EWS "
-                    "address and that the server is running, then click Save and subscribe again.",
+                    "waits up to %(seconds)s seconds), so the calendar was not subscribed: nothing answered "
+                    "at this address and port, the connection was refused or cut, or the server's TLS "
+                    "certificate could not be verified. Check the EWS address, that the server is running "
+                    "and that its certificate is issued for this address (or that the company's certificate "
+                    "authority is set in Settings), then click Save and subscribe again.",
                     host=host,
                     seconds=int(self._http_timeouts()[1]),
                 )

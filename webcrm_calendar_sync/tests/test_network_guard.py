@@ -1,9 +1,26 @@
 """Issue 11, points 2 and 3 in Odoo: a user's EWS URL cannot reach the server's own network."""
 
+import http.server
+import threading
+
 from odoo.exceptions import UserError
 
 from ..engine.testing.tcp import CountingListener, closed_port
 from .common import CalendarSyncCase
+from .test_exchange_subscribe import SilentServer
+
+
+class _PlainHandler(http.server.BaseHTTPRequestHandler):
+    """Answers anything in plain HTTP (no TLS), as a web server on another port of the host would."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
 
 
 class TestNetworkGuard(CalendarSyncCase):
@@ -56,6 +73,34 @@ class TestNetworkGuard(CalendarSyncCase):
             account.action_subscribe()
         self.assertNotIn("local or private network", str(caught.exception))
         self.assertGreaterEqual(self.listener.accepted, 1)
+
+    def test_an_allowed_host_tells_no_open_port_from_a_closed_one(self):
+        """Once a host is allowed, Save and subscribe says one thing for every connection that fails
+        before an HTTP answer: nothing listens, something listens but speaks no TLS, something
+        accepts and hangs up, something accepts and never speaks."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("webcrm_calendar_sync.allowed_private_hosts", "127.0.0.1")
+        params.set_param("webcrm_calendar_sync.connect_timeout", "1")
+        params.set_param("webcrm_calendar_sync.request_timeout", "2")
+        plain = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PlainHandler)
+        threading.Thread(target=plain.serve_forever, daemon=True).start()
+        self.addCleanup(plain.server_close)
+        self.addCleanup(plain.shutdown)
+        messages = {}
+        with SilentServer() as silent:
+            for name, port in (
+                ("closed", closed_port()),
+                ("plain http", plain.server_port),
+                ("accepts and hangs up", self.listener.port),
+                ("never speaks", silent.port),
+            ):
+                account = self.account(f"https://127.0.0.1:{port}/EWS/Exchange.asmx")
+                with self.assertRaises(UserError) as caught:
+                    account.action_subscribe()
+                self.assertEqual(account.state, "draft")
+                messages[name] = str(caught.exception).replace(str(port), "<port>")
+        self.assertEqual(len(set(messages.values())), 1, messages)
+        self.assertIn("not subscribed", messages["closed"])
 
     def test_plain_http_is_refused_even_when_subscribed(self):
         account = self.account(f"http://127.0.0.1:{self.listener.port}/EWS/Exchange.asmx")
