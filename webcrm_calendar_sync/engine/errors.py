@@ -20,6 +20,10 @@ MESSAGES = {
     "conflict": "The meeting was changed in the external calendar at the same time.",
     "already_exists": "The meeting already exists in the external calendar.",
     "forbidden": "This calendar account is not allowed to change that meeting.",
+    "not_invited": (
+        "This calendar is not among the meeting's attendees, "
+        "so Odoo could not send the answer to it. Answer in the calendar the invitation reached."
+    ),
     "configuration": "The calendar connection settings are not valid.",
     "unavailable": "The calendar service could not be reached. The next synchronisation will try again.",
     "invalid_event": "The meeting in the external calendar has no valid dates and cannot be mirrored.",

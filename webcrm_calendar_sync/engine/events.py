@@ -193,6 +193,15 @@ class RemoteEvent:
     #: False when the provider's list of attendees is not the meeting's (a Microsoft 365
     #: meeting saved without sending invitations carries none there): keep Odoo's
     attendees_authoritative: bool = True
+    #: the answer of the calendar's owner in this copy, when the provider keeps it apart
+    #: (Google: the attendee marked ``self``; Microsoft 365: the event's ``responseStatus``;
+    #: Exchange: ``MyResponseType``); None when it does not say. Each account is the
+    #: authority for its owner's answer
+    own_response: Optional[str] = None
+    #: False when the copy lists the other attendees without their answers (an attendee's copy
+    #: in Microsoft 365 or Exchange lists everyone as ``none``/``Unknown``): their answers are
+    #: not news, only ``own_response`` is
+    responses_known: bool = True
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):

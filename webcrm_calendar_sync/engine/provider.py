@@ -151,6 +151,22 @@ class CalendarProvider(abc.ABC):
     def delete_event(self, external_id: str, *, etag: Optional[str] = None, send_invitations: bool = False) -> None:
         """Delete (or cancel an occurrence). A missing event is not an error."""
 
+    def respond_event(self, external_id: str, response: str) -> Optional[RemoteEvent]:
+        """The calendar's owner answers the invitation ``external_id`` (their own copy of a meeting
+        someone else organises): ``response`` is ``events.ACCEPTED``, ``DECLINED`` or
+        ``TENTATIVE_RESPONSE``. The organiser is told: the answer is sent to them, and their
+        calendar shows it. Returns the copy as it is after the answer (its new etag), or None when the
+        copy left the calendar with the answer (a decline may take it away).
+
+        * Google: the copy's own attendee (``self``) gets the ``responseStatus``, by a patch of
+          the copy's ``attendees``.
+        * Microsoft 365: ``POST /me/events/{id}/accept`` | ``decline`` | ``tentativelyAccept``.
+        * Exchange: an ``AcceptItem`` | ``DeclineItem`` | ``TentativelyAcceptItem`` (CreateItem).
+
+        :class:`errors.NotFound` when the copy is gone.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot answer invitations")
+
     # -- free/busy -----------------------------------------------------
     @abc.abstractmethod
     def free_busy(self, emails: Iterable[str], start: dt.datetime, end: dt.datetime) -> dict:

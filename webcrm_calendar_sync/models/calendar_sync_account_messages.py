@@ -30,6 +30,10 @@ SYNC_ERROR_MESSAGES = {
     "conflict": _lt("The meeting was changed in the external calendar at the same time."),
     "already_exists": _lt("The meeting already exists in the external calendar."),
     "forbidden": _lt("This calendar account is not allowed to change that meeting."),
+    "not_invited": _lt(
+        "This calendar is not among the meeting's attendees, "
+        "so Odoo could not send the answer to it. Answer in the calendar the invitation reached."
+    ),
     "configuration": _lt("The calendar connection settings are not valid."),
     "unavailable": _lt("The calendar service could not be reached. The next synchronisation will try again."),
     "invalid_event": _lt("The meeting in the external calendar has no valid dates and cannot be mirrored."),

@@ -38,7 +38,16 @@ from exchangelib import DELEGATE, Account, Build, Configuration, Credentials, Fa
 from exchangelib import errors as xerr
 from exchangelib.ewsdatetime import EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.folders import Calendar, Root
-from exchangelib.items import ID_ONLY, SEND_TO_ALL_AND_SAVE_COPY, SEND_TO_NONE, CalendarItem
+from exchangelib.items import (
+    ID_ONLY,
+    SEND_ONLY,
+    SEND_TO_ALL_AND_SAVE_COPY,
+    SEND_TO_NONE,
+    AcceptItem,
+    CalendarItem,
+    DeclineItem,
+    TentativelyAcceptItem,
+)
 from exchangelib.properties import Attendee as EwsAttendee
 from exchangelib.properties import (
     DaylightTime,
@@ -47,6 +56,7 @@ from exchangelib.properties import (
     ItemId,
     Mailbox,
     MailboxData,
+    ReferenceItemId,
     StandardTime,
     TimeWindow,
     TimeZone,
@@ -110,6 +120,7 @@ FIELDS = (
     "is_cancelled",
     "last_modified_time",
     "original_start",
+    "my_response_type",
 )
 
 RESPONSES = {
@@ -269,7 +280,14 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
     body = item.body or ""
     if getattr(body, "body_type", "Text") == "HTML":
         body = html_to_text(str(body))
+    own = None
+    if organizer and (item.my_response_type or "Organizer") != "Organizer":
+        # an attendee's copy: Exchange keeps the owner's answer in MyResponseType and lists the
+        # attendees as Unknown there, which says nothing of their answers
+        own = RESPONSES.get(item.my_response_type, NEEDS_ACTION)
     values = {
+        "own_response": own,
+        "responses_known": own is None,
         "external_id": item.id,
         "ical_uid": normalize_ical_uid(item.uid),
         "summary": item.subject or "",
@@ -766,6 +784,22 @@ class ExchangeProvider(CalendarProvider):
             item.delete(send_meeting_cancellations=SEND_TO_ALL_AND_SAVE_COPY if send_invitations else SEND_TO_NONE)
 
         delete_ignoring_missing(lambda: self._call(run))
+
+    def respond_event(self, external_id, response):
+        reply = {ACCEPTED: AcceptItem, DECLINED: DeclineItem, TENTATIVE_RESPONSE: TentativelyAcceptItem}[response]
+
+        def run():
+            current = self._get(external_id)
+            reference = ReferenceItemId(id=current.id, changekey=current.changekey)
+            # a meeting response item (CreateItem), sent to the organiser; Exchange records the
+            # answer on the copy (MyResponseType). Sent only: no copy kept in Sent Items
+            reply(account=self.account, reference_item_id=reference).send(SEND_ONLY)
+
+        self._call(run)
+        try:
+            return self.get_event(external_id)
+        except errors.NotFound:
+            return None  # answered, and the copy left the calendar (Exchange may move a declined one away)
 
     # -- free/busy ---------------------------------------------------------
     def free_busy(self, emails, start, end):

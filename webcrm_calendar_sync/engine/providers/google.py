@@ -233,6 +233,10 @@ def _from_google(item: dict) -> RemoteEvent:
         )
     for attendee in event.attendees:
         attendee.organizer = attendee.organizer or attendee.email == event.organizer_email
+    own = next((a for a in item.get("attendees") or [] if a.get("self")), None)
+    if own is not None:
+        # Google marks the entry of the calendar this copy is in (``self``): its owner's answer
+        event.own_response = RESPONSES.get(own.get("responseStatus"), "needsAction")
     return event
 
 
@@ -492,6 +496,23 @@ class GoogleProvider(CalendarProvider):
             calendarId=self.calendar_id, eventId=external_id, sendUpdates="all" if send_invitations else "none"
         )
         delete_ignoring_missing(lambda: self._execute(request, if_match=etag))
+
+    def respond_event(self, external_id, response):
+        """Google takes a guest's answer as a patch of their copy's ``attendees`` in which their
+        own entry (``self``) carries the ``responseStatus``; Google tells the organiser."""
+        current = self._execute(self.service.events().get(calendarId=self.calendar_id, eventId=external_id))
+        attendees = [dict(a) for a in current.get("attendees") or []]
+        own = next((a for a in attendees if a.get("self")), None)
+        if own is None:
+            raise errors.Forbidden(code="not_invited")
+        own["responseStatus"] = response
+        request = self.service.events().patch(
+            calendarId=self.calendar_id,
+            eventId=external_id,
+            body={"attendees": attendees},
+            sendUpdates="all",
+        )
+        return from_google(self._execute(request, if_match=current.get("etag")))
 
     # -- free/busy -----------------------------------------------------
     def free_busy(self, emails, start, end):

@@ -29,11 +29,13 @@ from ..events import (
     ACCEPTED,
     BAD_DATE,
     CANCELLED,
+    DECLINED,
     EXCEPTION,
     MASTER,
     NO_START,
     OCCURRENCE,
     SINGLE,
+    TENTATIVE_RESPONSE,
     UTC,
     Attendee,
     BusyInterval,
@@ -170,6 +172,8 @@ RESPONSES = {
     "declined": "declined",
     "tentativelyAccepted": "tentative",
 }
+#: Graph's action for each answer of an invitee (POST /me/events/{id}/<action>)
+RESPOND_ACTIONS = {ACCEPTED: "accept", DECLINED: "decline", TENTATIVE_RESPONSE: "tentativelyAccept"}
 TO_RESPONSE = {
     "needsAction": "none",
     "accepted": "accepted",
@@ -275,6 +279,12 @@ def _from_graph(item: dict) -> RemoteEvent:
                 response = RESPONSES.get(own, ACCEPTED)
             name = ((item.get("organizer") or {}).get("emailAddress") or {}).get("name", "")
             event.attendees.insert(0, Attendee(email=organizer, name=name, response=response, organizer=True))
+    if item.get("isOrganizer") is False:
+        # an invitee's copy: Graph keeps the owner's answer in the event's own responseStatus and
+        # lists every attendee as "none" there, which says nothing of their answers
+        own = (item.get("responseStatus") or {}).get("response") or "none"
+        event.own_response = RESPONSES.get(own, "needsAction")
+        event.responses_known = False
     return event
 
 
@@ -389,6 +399,10 @@ class MicrosoftProvider(CalendarProvider):
             # a meeting saved without sending invitations carries no attendees in Microsoft
             # 365 (see the module's docstring): its attendees are the ones Odoo has
             event.attendees_authoritative = False
+        if event.own_response:
+            for attendee in event.attendees:
+                if attendee.email == self.email:
+                    attendee.response = event.own_response
         return event
 
     @property
@@ -548,6 +562,16 @@ class MicrosoftProvider(CalendarProvider):
         delete_ignoring_missing(
             lambda: self._request("DELETE", f"/me/events/{urllib.parse.quote(external_id)}", expect_json=False)
         )
+
+    def respond_event(self, external_id, response):
+        action = RESPOND_ACTIONS[response]
+        path = f"/me/events/{urllib.parse.quote(external_id)}"
+        # Graph answers 202 without a body; the copy is read back for its new change key
+        self._request("POST", f"{path}/{action}", json_body={"sendResponse": True}, expect_json=False)
+        try:
+            return self.get_event(external_id)
+        except errors.NotFound:
+            return None  # answered, and the copy left the calendar (a decline may take it away)
 
     def free_busy(self, emails, start, end):
         emails = list(emails)

@@ -13,6 +13,16 @@ Authentication is Basic or NTLM (NTLM checked by pyspnego's acceptor: the fake
 writes the users to the file named by ``NTLM_USER_FILE``). It serves HTTPS with a
 certificate made at start (``server.ca_file``) unless ``tls=False``.
 
+Meeting responses, modelled on the EWS reference for ``AcceptItem``, ``DeclineItem`` and
+``TentativelyAcceptItem`` (CreateItem with a ``ReferenceItemId`` naming the calendar item) and
+for ``MyResponseType``: the organiser's item says ``Organizer``, an attendee's copy holds the
+owner's own answer (``NoResponseReceived`` until they answer, then ``Accept``, ``Decline`` or
+``Tentative``) and lists the attendees as ``Unknown``. A response sent (``SendOnly``,
+``SendAndSaveCopy``) updates the attendee's ``ResponseType`` on the organiser's item when the
+organiser's mailbox is on this server, else it is kept in ``replies``; the organiser's own
+item cannot be answered (``ErrorInvalidReferenceItem``). :meth:`FakeEWS.reply` plays a reply
+arriving from outside.
+
 Plain Python, no ``odoo`` import. State lives in memory; ``requests``, ``log``
 (operation, mailbox) and ``invitations`` (meeting requests and cancellations the
 server would have sent) are there for assertions.
@@ -99,6 +109,7 @@ class FakeEWS(LocalServer):
         self.mailboxes = {}  # email -> Mailbox
         self.log = []  # (operation, mailbox email)
         self.invitations = []  # (kind, sender, [recipients], subject)
+        self.replies = []  # responses sent to organisers outside: (organizer, uid, attendee, response)
         self._ntlm_file = None
 
     # -- set-up ------------------------------------------------------------
@@ -162,13 +173,15 @@ class FakeEWS(LocalServer):
         recurrence=None,
         item_id=None,
         xml_override=None,
+        my_response=None,
     ):
         """Store an item as an Exchange client would have made it; return its id.
 
         ``start``/``end`` are aware datetimes (for all-day items: midnight of the first day
         and of the day after the last, in ``tz``). ``attendees``/``optional`` hold
         ``(email, name, response)`` tuples (response: Unknown, Accept, Tentative,
-        Decline, NoResponseReceived). ``xml_override`` ({"Start": text or None, ...}) serves
+        Decline, NoResponseReceived). ``my_response``: the owner's own answer (default:
+        ``Organizer`` for their own meeting, else ``NoResponseReceived``). ``xml_override`` ({"Start": text or None, ...}) serves
         those elements as given (None: left out), to model items other clients stored badly. ``recurrence`` is ``{"pattern": "daily"|"weekly",
         "interval": 1, "days": ["Monday", ...], "count": n}`` or ``{..., "until": date}``.
         """
@@ -195,6 +208,8 @@ class FakeEWS(LocalServer):
                 "deleted": set(),  # occurrence indexes
                 "xml_override": dict(xml_override or {}),
             }
+            own_meeting = item["organizer"][0].lower() == box.email
+            item["my_response"] = my_response or ("Organizer" if own_meeting else "NoResponseReceived")
             self._touch(box, item, created=True)
             box.items[item["id"]] = item
         return item["id"]
@@ -224,6 +239,28 @@ class FakeEWS(LocalServer):
             master["deleted"].add(index)
             master["modified"].pop(index, None)
             self._touch(box, master)
+
+    def reply(self, organizer_email, uid, attendee_email, response):
+        """A meeting response (``Accept``, ``Decline``, ``Tentative``) reaching the organiser's
+        mailbox from outside: their item shows the attendee's answer."""
+        box = self.mailboxes[organizer_email.lower()]
+        with self.lock:
+            item = self._organizer_item(box, uid)
+            if item is None:
+                raise KeyError(f"{organizer_email} has no meeting {uid}")
+            self._take_response(box, item, attendee_email.lower(), response)
+
+    @staticmethod
+    def _organizer_item(box, uid):
+        for item in box.items.values():
+            if item.get("uid") == uid and item["organizer"][0].lower() == box.email:
+                return item
+        return None
+
+    def _take_response(self, box, item, email, response):
+        for key in ("required", "optional"):
+            item[key] = [(a[0], a[1], response) if a[0].lower() == email else a for a in item[key]]
+        self._touch(box, item)
 
     def remove_item(self, email, item_id):
         box = self.mailboxes[email.lower()]
@@ -639,10 +676,37 @@ class FakeEWS(LocalServer):
             return text.split(":", 2)[2] if text.startswith("occ:") else ref.get("OccurrenceId")
         return ref.get("Id")
 
+    def _respond(self, box, element, disposition):
+        """A meeting response item (AcceptItem, DeclineItem, TentativelyAcceptItem)."""
+        response = {"AcceptItem": "Accept", "DeclineItem": "Decline", "TentativelyAcceptItem": "Tentative"}
+        response = response[_local(element.tag)]
+        ref = element.find("t:ReferenceItemId", NS)
+        item = box.items.get(ref.get("Id") if ref is not None else None)
+        if item is None:
+            return self._error("CreateItem", "ErrorItemNotFound", "The specified object was not found in the store.")
+        organizer = item["organizer"][0].lower()
+        if organizer == box.email:
+            return self._error(
+                "CreateItem", "ErrorInvalidReferenceItem", "The meeting organizer cannot respond to the meeting."
+            )
+        item["my_response"] = response
+        self._touch(box, item)
+        if disposition != "SaveOnly":
+            other = self.mailboxes.get(organizer)
+            target = self._organizer_item(other, item["uid"]) if other else None
+            if target is not None:
+                self._take_response(other, target, box.email, response)
+            else:
+                self.replies.append((organizer, item["uid"], box.email, response))
+        return self._ok("CreateItem", "<m:Items/>")
+
     def op_CreateItem(self, box, operation):
         send = operation.get("SendMeetingInvitations", "SendToNone")
         messages = []
         for element in operation.find("m:Items", NS):
+            if _local(element.tag) in ("AcceptItem", "DeclineItem", "TentativelyAcceptItem"):
+                messages.append(self._respond(box, element, operation.get("MessageDisposition", "SaveOnly")))
+                continue
             values = self._parse_item(element)
             item_id = self.add_item(
                 box.email,
@@ -862,6 +926,7 @@ class FakeEWS(LocalServer):
             ("calendar:Location", "Location", escape(item["location"])),
             ("calendar:IsCancelled", "IsCancelled", "true" if item["cancelled"] else "false"),
             ("calendar:CalendarItemType", "CalendarItemType", item.get("type", "Single")),
+            ("calendar:MyResponseType", "MyResponseType", item.get("my_response", "Organizer")),
         ]
         override = item.get("xml_override") or {}
         for uri, tag, value in simple:

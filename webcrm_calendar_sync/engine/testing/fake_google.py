@@ -20,6 +20,15 @@ else 400 ``invalid``); an id the calendar already has, even for a deleted event,
 answered 409 ``duplicate`` ("The requested identifier already exists."), and so is an
 ``iCalUID`` the calendar already has on a live event. ``events.list`` filters on
 ``iCalUID``.
+
+Guests' answers, modelled on Google's documentation of the event resource: in every copy
+the attendee entry of the calendar the copy is in carries ``self: true`` (read-only). A
+guest answers by patching their copy's ``attendees`` with their own entry's
+``responseStatus``; only that entry is taken from a guest's patch of ``attendees`` (the guest
+list is the organiser's). The answer reaches the organiser's event (and, through it, every
+copy); an organiser outside this server gets it as an e-mailed reply (``replies``).
+:meth:`FakeGoogle.reply` plays a reply arriving from outside (an invitee on another
+service answering).
 """
 
 from __future__ import annotations
@@ -83,6 +92,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         self.token_floors = store.TokenFloors()  # sync tokens handed out before are refused (410)
         self.default_login = None
         self.invitations = []  # dicts: calendar, event_id, emails, method
+        self.replies = []  # answers sent by e-mail to organisers outside: dicts organizer, iCalUID, email, response
         self.log = []  # (method, path, query dict)
         self._pages = {}
         self._init_push()
@@ -161,6 +171,64 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
             master = self.calendars[email.lower()][event_id]
             return [copy.deepcopy(i) for i in self._instances(email.lower(), master, None, None)]
 
+    def reply(self, organizer_email, ical_uid, email, response):
+        """An invitee's answer reaching the organiser's calendar (an iCalendar REPLY, e.g. from a
+        guest on another service): the organiser's event shows it, and so does every copy."""
+        with self.lock:
+            organizer_email = organizer_email.lower()
+            event = self._organizer_event(organizer_email, ical_uid)
+            if event is None:
+                raise KeyError(f"{organizer_email} has no meeting {ical_uid}")
+            self._take_answer(organizer_email, event, email.lower(), response)
+        self.push_changes()
+
+    def _organizer_event(self, organizer_email, ical_uid):
+        for event in self.calendars.get(organizer_email, {}).values():
+            own = (event.get("organizer") or {}).get("email", "").lower() == organizer_email
+            if own and event.get("iCalUID") == ical_uid and not event.get("recurringEventId"):
+                return event
+        return None
+
+    def _take_answer(self, organizer_email, event, email, response):
+        for attendee in event.get("attendees") or []:
+            if attendee.get("email", "").lower() == email:
+                attendee["responseStatus"] = response
+        self._stamp(event)
+        self._propagate(organizer_email, event)
+
+    def _guest_answer(self, email, copy_event, attendees):
+        """A guest's patch of ``attendees`` on their copy: their own entry's answer is taken (and
+        sent to the organiser), the rest of the list stays the organiser's."""
+        own = next((a for a in attendees if (a.get("email") or "").lower() == email), None)
+        if not own or not own.get("responseStatus"):
+            return
+        response = own["responseStatus"]
+        for attendee in copy_event.get("attendees") or []:
+            if attendee.get("email", "").lower() == email:
+                attendee["responseStatus"] = response
+        organizer_email = (copy_event.get("organizer") or {}).get("email", "").lower()
+        event = self._organizer_event(organizer_email, copy_event.get("iCalUID"))
+        if event is not None:
+            self._take_answer(organizer_email, event, email, response)
+        else:
+            self.replies.append(
+                {
+                    "organizer": organizer_email,
+                    "iCalUID": copy_event.get("iCalUID"),
+                    "email": email,
+                    "response": response,
+                }
+            )
+
+    @staticmethod
+    def _mark_self(email, event):
+        """Google marks the attendee entry of the calendar a copy is in (``self``)."""
+        for attendee in event.get("attendees") or []:
+            if (attendee.get("email") or "").lower() == email:
+                attendee["self"] = True
+            else:
+                attendee.pop("self", None)
+
     # -- storage ---------------------------------------------------------
     def _stamp(self, event):
         # like Google, default values are not echoed back
@@ -197,6 +265,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         body.setdefault("htmlLink", f"https://calendar.example/event?eid={event_id}")
         body.setdefault("reminders", {"useDefault": True})
         body.setdefault("eventType", "default")
+        self._mark_self(email, body)
         self._stamp(body)
         cal[event_id] = body
         if organizer is None:
@@ -228,6 +297,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 target = existing[email]
                 target.update(fields)
                 target["id"] = [k for k, v in self.calendars[email].items() if v is target][0]
+                self._mark_self(email, target)
                 self._stamp(target)
             else:
                 fields.pop("id", None)
@@ -589,7 +659,11 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 event.clear()
                 event.update(keep)
                 event["status"] = "confirmed"
+            if organizer != email and "attendees" in data:
+                # a guest's patch of the guest list: only their own answer is taken (and sent on)
+                self._guest_answer(email, event, data.pop("attendees") or [])
             event.update({k: v for k, v in data.items() if k not in ("id", "etag", "iCalUID")})
+            self._mark_self(email, event)
             self._stamp(event)
             if organizer == email:
                 self._propagate(email, event)

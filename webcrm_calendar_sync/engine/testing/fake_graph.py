@@ -22,6 +22,19 @@ Idempotent creates, modelled on Graph's documentation of the event's ``transacti
 operations in case of client retries to create the same event"): a POST whose
 ``transactionId`` an event of the mailbox already carries answers that event, unchanged.
 
+Invitees' answers, modelled on Graph's documentation of the event resource and of the
+``accept``, ``decline`` and ``tentativelyAccept`` actions: the organiser's event has
+``isOrganizer: true`` and ``responseStatus.response`` ``organizer``, and its attendees' ``status``
+is what each answered (kept by the server: an organiser's PATCH of ``attendees`` does not reset
+the answers of those who stay). An invitee's copy has ``isOrganizer: false``, their own answer in
+the copy's ``responseStatus`` (``notResponded`` until they answer) and every attendee's
+``status`` as ``none``. ``POST /me/events/{id}/accept`` (``decline``, ``tentativelyAccept``)
+with ``sendResponse`` (default true) answers ``202 Accepted`` without a body, sets the copy's
+``responseStatus`` and, sent, the attendee's ``status`` on the organiser's event; an organiser
+outside this server gets it as a reply (``replies``). The organiser cannot answer their own
+meeting (400). :meth:`FakeGraph.reply` plays a reply arriving from outside, and
+:meth:`FakeGraph.deliver_invitation` an invitation from an organiser outside.
+
 The fake reads Graph's wire format with its own code (it never imports the provider it
 is used to test).
 """
@@ -95,6 +108,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         self.removed = {}  # email -> [(seq, event_id)]
         self.token_floors = store.TokenFloors()  # delta links handed out before are refused (410)
         self.invitations = []
+        self.replies = []  # answers sent to organisers outside: dicts organizer, iCalUId, email, response
         self.log = []
         self.link_base = None  # base of @odata links; Graph's own host when a client insists on it
         self._rounds = {}  # (email, since, seq, start, end) -> the items of one delta round, in order
@@ -159,6 +173,82 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             master = self.mailboxes[email.lower()][master_id]
             return [copy.deepcopy(o) for o in self._expand(email.lower(), master, None, None)]
 
+    def deliver_invitation(self, email, body, organizer_email, ical_uid):
+        """An invitation from an organiser outside this server reaching ``email``'s mailbox: the
+        invitee's copy, as Exchange Online makes it (answers unknown, not yet answered)."""
+        self.add_user(email)
+        organizer = {"emailAddress": {"address": organizer_email.lower(), "name": organizer_email}}
+        with self.lock:
+            fields = self._copy_fields(body)
+            event = copy.deepcopy(self._create(email.lower(), fields, organizer=organizer, ical_uid=ical_uid))
+        self.push_changes()
+        return event
+
+    def reply(self, organizer_email, ical_uid, email, response):
+        """An invitee's answer (``accepted``, ``declined``, ``tentativelyAccepted``) reaching the
+        organiser's mailbox from outside: the organiser's event shows it."""
+        with self.lock:
+            event = self._organizer_event(organizer_email.lower(), ical_uid)
+            if event is None:
+                raise KeyError(f"{organizer_email} has no meeting {ical_uid}")
+            self._take_answer(event, email.lower(), response)
+        self.push_changes()
+
+    def _organizer_event(self, organizer_email, ical_uid):
+        for event in self.mailboxes.get(organizer_email, {}).values():
+            live = event.get("isOrganizer") and not event.get("_deleted") and event.get("type") != "exception"
+            if live and event.get("iCalUId") == ical_uid:
+                return event
+        return None
+
+    def _take_answer(self, event, email, response):
+        for attendee in event.get("attendees") or []:
+            if attendee["emailAddress"]["address"].lower() == email:
+                attendee["status"] = {"response": response, "time": _now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self._stamp(event)
+
+    def _respond(self, email, event_id, action, body):
+        """POST /me/events/{id}/accept | decline | tentativelyAccept."""
+        event = self.mailboxes[email].get(event_id)
+        if event is None or event.get("_deleted"):
+            raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if event.get("isOrganizer"):
+            raise GraphError(
+                400, "ErrorInvalidRequest", "Your request can't be completed. You can't respond to your own meeting."
+            )
+        response = {"accept": "accepted", "decline": "declined", "tentativelyAccept": "tentativelyAccepted"}[action]
+        data = json.loads(body or b"{}")
+        event["responseStatus"] = {"response": response, "time": _now().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self._stamp(event)
+        if data.get("sendResponse", True):
+            organizer_email = event["organizer"]["emailAddress"]["address"].lower()
+            target = self._organizer_event(organizer_email, event.get("iCalUId"))
+            if target is not None:
+                self._take_answer(target, email, response)
+            else:
+                self.replies.append(
+                    {
+                        "organizer": organizer_email,
+                        "iCalUId": event.get("iCalUId"),
+                        "email": email,
+                        "response": response,
+                    }
+                )
+        return 202, None
+
+    @staticmethod
+    def _copy_fields(event):
+        """An invitee's copy of ``event``: the organiser's fields, every attendee's answer ``none``."""
+        fields = {
+            k: copy.deepcopy(v)
+            for k, v in event.items()
+            if not k.startswith("_")
+            and k not in ("id", "changeKey", "@odata.etag", "isOrganizer", "transactionId", "responseStatus")
+        }
+        for attendee in fields.get("attendees") or []:
+            attendee["status"] = {"response": "none", "time": "0001-01-01T00:00:00Z"}
+        return fields
+
     # -- storage ---------------------------------------------------------
     def _stamp(self, event):
         for attendee in event.get("attendees") or []:
@@ -201,6 +291,10 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             type="seriesMaster" if body.get("recurrence") else "singleInstance",
             isCancelled=False,
         )
+        if organizer is None:
+            body["responseStatus"] = {"response": "organizer", "time": "0001-01-01T00:00:00Z"}
+        else:
+            body.setdefault("responseStatus", {"response": "notResponded", "time": "0001-01-01T00:00:00Z"})
         body.setdefault("sensitivity", "normal")
         body.setdefault("showAs", "busy")
         body.setdefault("isAllDay", False)
@@ -243,12 +337,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 (e for e in mailbox.values() if e.get("iCalUId") == event["iCalUId"] and not e.get("_deleted")), None
             )
             if email in attendees and not event.get("_deleted"):
-                fields = {
-                    k: copy.deepcopy(v)
-                    for k, v in event.items()
-                    if not k.startswith("_")
-                    and k not in ("id", "changeKey", "@odata.etag", "isOrganizer", "transactionId")
-                }
+                fields = self._copy_fields(event)  # the copy keeps its own responseStatus
                 if copy_event is None:
                     self._create(email, fields, organizer=event["organizer"], ical_uid=event["iCalUId"])
                 else:
@@ -369,6 +458,13 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 return 201, self._public(self._create(email, data))
             if len(parts) == 2 and parts[0] == "events":
                 return self._one(email, parts[1], method, headers, body)
+            if (
+                len(parts) == 3
+                and parts[0] == "events"
+                and parts[2] in ("accept", "decline", "tentativelyAccept")
+                and method == "POST"
+            ):
+                return self._respond(email, parts[1], parts[2], body)
             if len(parts) == 3 and parts[0] == "events" and parts[2] == "instances" and method == "GET":
                 master = self.mailboxes[email].get(parts[1])
                 if not master or master.get("type") != "seriesMaster":
@@ -627,7 +723,19 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         if method == "PATCH":
             data = json.loads(body or b"{}")
             before = {a["emailAddress"]["address"].lower() for a in event.get("attendees", [])}
-            event.update({k: v for k, v in data.items() if not k.startswith("@") and k not in ("id", "iCalUId")})
+            answers = {a["emailAddress"]["address"].lower(): a.get("status") for a in event.get("attendees", [])}
+            event.update(
+                {
+                    k: v
+                    for k, v in data.items()
+                    if not k.startswith("@") and k not in ("id", "iCalUId", "responseStatus", "isOrganizer")
+                }
+            )
+            for attendee in event.get("attendees") or [] if "attendees" in data else []:
+                # the server keeps each attendee's answer: a PATCH of the list does not reset it
+                kept = answers.get(attendee["emailAddress"]["address"].lower())
+                if kept:
+                    attendee["status"] = kept
             if "start" in data or "end" in data:
                 self._normalize_times(event)
             self._stamp(event)

@@ -6,6 +6,7 @@ a state, like the real providers do over HTTP.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import uuid
 
@@ -24,6 +25,7 @@ class MemoryCalendar:
         self.changed_at = {}  # external_id -> version of its last change
         self.deleted_at = {}
         self.invitations = []  # (external_id, [emails]) sent
+        self.answers = []  # (external_id, response) given by the owner
         self.expired_states = set()
         self._ids = itertools.count(1)
 
@@ -107,6 +109,18 @@ class MemoryProvider(CalendarProvider):
     def delete_event(self, external_id, *, etag=None, send_invitations=False):
         self.requests += 1
         self.calendar.remove(external_id)
+
+    def respond_event(self, external_id, response):
+        """The owner's answer in their copy: their attendee's response and ``own_response``
+        (one calendar: no organiser elsewhere to tell)."""
+        self.requests += 1
+        current = self.calendar.events.get(external_id)
+        if current is None:
+            raise errors.NotFound()
+        email = self.calendar.email.lower()
+        attendees = [a if a.email != email else dataclasses.replace(a, response=response) for a in current.attendees]
+        self.calendar.answers.append((external_id, response))
+        return self.calendar.put(current.replace(attendees=attendees, own_response=response))
 
     def free_busy(self, emails, start, end):
         self.requests += 1
