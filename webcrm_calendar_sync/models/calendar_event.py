@@ -125,6 +125,13 @@ class CalendarEvent(models.Model):
                     provider=labels.get(failed[0].provider, ""),
                     error=failed[0].last_error or "",
                 )
+            elif waiting[:1].account_id.needs_reauth:
+                event.sync_push_message = _(
+                    "Waiting to be written to %(provider)s: access to that calendar was revoked or has expired. "
+                    "The change is kept and written once the calendar is subscribed again (Synced calendar "
+                    "accounts).",
+                    provider=labels.get(waiting[0].provider, ""),
+                )
             elif waiting[:1].last_error:
                 event.sync_push_message = _(
                     "Waiting to be written to %(provider)s; the last try failed and is retried in a few "

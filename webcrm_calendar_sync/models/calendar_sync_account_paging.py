@@ -142,6 +142,8 @@ class CalendarSyncAccount(models.Model):
             cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync", raise_if_not_found=False)
             if cron:
                 cron.sudo()._trigger()  # sudo: users may not read scheduled actions; this only wakes it
+        # writes refused while the grant was missing waited for this one: they go out now
+        self.env["calendar.sync.binding"]._wake_waiting_writes(self)
         return _(
             "Subscribed. Your meetings are being copied in the background; they appear in Odoo's calendar "
             "within a few minutes. Nothing more to do."

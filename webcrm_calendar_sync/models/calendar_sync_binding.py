@@ -472,6 +472,15 @@ class CalendarSyncBinding(models.Model):
             self._wake_push()
 
     @api.model
+    def _wake_waiting_writes(self, accounts):
+        """``accounts`` were just subscribed (again): the writes that waited for a grant are due
+        at once, with a fresh count of attempts, and the push job is woken."""
+        waiting = self.sudo().search([("account_id", "in", accounts.ids), ("state", "in", ("to_push", "to_delete"))])
+        if waiting:
+            waiting.write({"push_attempts": 0})
+            self._wake_push()
+
+    @api.model
     def _cron_push(self, limit=PUSH_BATCH):
         """The push job: write waiting meetings, one at a time, each in its own transaction.
 
@@ -571,9 +580,51 @@ class CalendarSyncBinding(models.Model):
                 vals["invited"] = True
             self.write(vals)
             return True
+        except sync_errors.NotFound:
+            if not self.external_id:
+                raise
+            # the event is gone from this calendar (deleted there before a sync saw it): a removal
+            # at that calendar, as a listing's deletion would be, never an error that lasts
+            self._settle_gone_at_provider()
+            return True
         except sync_errors.SyncError as exc:
             self._push_failed(exc)
             return False
+
+    def _settle_gone_at_provider(self):
+        """This binding's event no longer exists in its calendar (a write was answered 404): the
+        binding goes, the meeting is archived when no other calendar holds it, and the meeting
+        says in words what happened (the change made in Odoo did not reach that calendar)."""
+        self.ensure_one()
+        event = self.event_id
+        account = self.account_id
+        provider_name = dict(account._fields["provider"]._description_selection(self.env)).get(account.provider, "")
+        _logger.info(
+            "Calendar push: event %s of account %s is gone from the calendar; its binding is removed",
+            self.external_id,
+            account.id,
+        )
+        self.unlink()
+        if not event:
+            return
+        event = event.with_context(**SYNC_CONTEXT)
+        if self.search_count([("event_id", "=", event.id)]):
+            text = _(
+                "This meeting no longer exists in the calendar of %(owner)s (%(provider)s): it was deleted "
+                "there, so the change made in Odoo was not written there. The other calendars keep it.",
+                owner=account.user_id.name,
+                provider=provider_name,
+            )
+        else:
+            text = _(
+                "This meeting no longer exists in the calendar of %(owner)s (%(provider)s): it was deleted "
+                "there, so the change made in Odoo was not written there and the meeting was removed from Odoo "
+                "too. Restore it from the archive to book it again.",
+                owner=account.user_id.name,
+                provider=provider_name,
+            )
+            event.write({"active": False})
+        event._message_log(body=text)
 
     def _create_remote(self, provider, remote, send):
         """Create with this binding's key (``remote.create_key``): the provider makes a retried
@@ -608,7 +659,12 @@ class CalendarSyncBinding(models.Model):
             attempts = binding.push_attempts + 1
             account = binding.account_id.with_context(lang=binding.account_id.user_id.lang or self.env.lang)
             vals = {"push_attempts": attempts, "last_error": account._sync_error_message(exc)}
-            if not exc.retryable or attempts >= MAX_PUSH_ATTEMPTS:
+            if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
+                # refused for lack of authorisation, not for what it writes: the write waits for
+                # the new grant (the push job skips an account that needs one; subscribing it
+                # again makes the write due, see calendar.sync.account._queue_after_subscribe)
+                vals["push_attempts"] = 0
+            elif not exc.retryable or attempts >= MAX_PUSH_ATTEMPTS:
                 vals["state"] = "error"
             binding.write(vals)
             if isinstance(exc, (sync_errors.AuthRevoked, sync_errors.NotSubscribed)):
