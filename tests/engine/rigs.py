@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 import urllib.parse
+from zoneinfo import ZoneInfo
 
 import requests
 from exchangelib.protocol import CachingProtocol
@@ -66,6 +67,16 @@ class GoogleRig:
             body["iCalUID"] = uid
         if organizer != OWNER:
             body["organizer"] = {"email": organizer}
+        return self.server.add_event(OWNER, body)["id"]
+
+    def add_all_day(self, subject, first, last, zone):
+        """An all-day meeting from ``first`` to ``last`` (dates, included) as Google Calendar
+        stores one made by a user in ``zone`` (IANA, Windows id): dates, no zone."""
+        body = {
+            "summary": subject,
+            "start": {"date": first.isoformat()},
+            "end": {"date": (last + dt.timedelta(days=1)).isoformat()},
+        }
         return self.server.add_event(OWNER, body)["id"]
 
     def corrupt(self, external_id, how, start):
@@ -157,6 +168,17 @@ class GraphRig:
                 stored["isOrganizer"] = False
         return event["id"]
 
+    def add_all_day(self, subject, first, last, zone):
+        """... as Outlook makes one for a user in ``zone``: midnight to midnight in the user's
+        Windows zone (the fake lists it as Graph does)."""
+        body = {
+            "subject": subject,
+            "isAllDay": True,
+            "start": {"dateTime": f"{first.isoformat()}T00:00:00", "timeZone": zone[1]},
+            "end": {"dateTime": f"{(last + dt.timedelta(days=1)).isoformat()}T00:00:00", "timeZone": zone[1]},
+        }
+        return self.server.add_event(OWNER, body)["id"]
+
     def corrupt(self, external_id, how, start):
         if how == "end_before_start":
             self.server.corrupt(
@@ -222,6 +244,19 @@ class ExchangeRig:
             attendees=[(a, a, "Unknown") for a in attendees],
             uid=uid,
             organizer=(organizer, organizer) if organizer != OWNER else None,
+        )
+
+    def add_all_day(self, subject, first, last, zone):
+        """... as Outlook stores one for a user in ``zone``: from midnight of the first day to
+        midnight after the last, on the zone's clock, with the zone's Windows id."""
+        clock = ZoneInfo(zone[0])
+        return self.server.add_item(
+            OWNER,
+            subject=subject,
+            all_day=True,
+            tz=zone[1],
+            start=dt.datetime.combine(first, dt.time.min, tzinfo=clock),
+            end=dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=clock),
         )
 
     def corrupt(self, external_id, how, start):

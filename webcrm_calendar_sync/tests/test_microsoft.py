@@ -180,3 +180,49 @@ class TestMicrosoft(FakeGraphCase):
         self.server.add_event("bob@example.com", mbody("Busy", NOW + dt.timedelta(hours=30)))
         busy = self.busy_of(self.bob, NOW + dt.timedelta(days=1), NOW + dt.timedelta(days=2), as_user=self.alice)
         self.assertEqual(len(busy[str(self.bob.id)]), 1)
+
+    def _all_day_both_ways(self, tz, windows):
+        """Alice in ``tz``: her Outlook three-day meeting stays on its days in Odoo, and one she
+        makes in Odoo reaches Outlook on its days, midnight to midnight on her clock."""
+        self.alice.tz = tz
+        account = self.subscribe(self.alice)
+        first = (NOW + dt.timedelta(days=20)).date()
+        after = first + dt.timedelta(days=3)
+        self.server.add_event(
+            "alice@example.com",
+            {
+                "subject": "Fair",
+                "isAllDay": True,
+                "start": {"dateTime": f"{first}T00:00:00", "timeZone": windows},
+                "end": {"dateTime": f"{after}T00:00:00", "timeZone": windows},
+            },
+        )
+        account._sync()
+        fair = self.env["calendar.event"].search([("name", "=", "Fair")])
+        self.assertTrue(fair.allday)
+        self.assertEqual((fair.start_date, fair.stop_date), (first, after - dt.timedelta(days=1)))
+        self.assertEqual(fair.synced_tz, tz)
+        leave_day = first + dt.timedelta(days=7)
+        self.env["calendar.event"].with_user(self.alice).create(
+            {
+                "name": "Leave",
+                "allday": True,
+                "start": dt.datetime.combine(leave_day, dt.time(8, 0)),
+                "stop": dt.datetime.combine(leave_day + dt.timedelta(days=1), dt.time(18, 0)),
+            }
+        )
+        self.push()
+        leave = next(e for e in self.server.events_of("alice@example.com") if e["subject"] == "Leave")
+        self.assertTrue(leave["isAllDay"])
+        self.assertEqual(leave["originalStartTimeZone"], windows)
+        self.assertTrue(leave["start"]["dateTime"].startswith(f"{leave_day}T00:00:00"))
+        self.assertTrue(leave["end"]["dateTime"].startswith(f"{leave_day + dt.timedelta(days=2)}T00:00:00"))
+        account._sync()
+        odoo_leave = self.env["calendar.event"].search([("name", "=", "Leave")])
+        self.assertEqual((odoo_leave.start_date, odoo_leave.stop_date), (leave_day, leave_day + dt.timedelta(days=1)))
+
+    def test_all_day_meetings_keep_their_days_west_of_utc(self):
+        self._all_day_both_ways("America/Los_Angeles", "Pacific Standard Time")
+
+    def test_all_day_meetings_keep_their_days_east_of_utc(self):
+        self._all_day_both_ways("Pacific/Auckland", "New Zealand Standard Time")

@@ -98,6 +98,7 @@ from ..provider import (
     error_keyword,
     update_or_landed,
 )
+from ..timezones import iana_zone
 
 AUTH_TYPES = {"basic": BASIC, "ntlm": NTLM}
 PAGE_SIZE = 512  # SyncFolderItems' maximum
@@ -321,7 +322,7 @@ def from_ews(item, series_of: Optional[dict] = None) -> RemoteEvent:
 
 def _zone(name):
     try:
-        return EWSTimeZone(name or "UTC")
+        return EWSTimeZone(iana_zone(name))  # an IANA name, or a Windows id read through CLDR's mapping
     except Exception:  # noqa: BLE001 - an unknown zone is written as UTC
         return EWSTimeZone("UTC")
 

@@ -18,8 +18,7 @@ import json
 import re
 import urllib.parse
 import warnings
-from typing import Optional
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msal
 import requests
@@ -55,49 +54,12 @@ from ..provider import (
     parse_retry_after,
     update_or_landed,
 )
+from ..timezones import iana_zone, windows_zone  # noqa: F401 - iana_zone: part of this module's interface
 
 AUTHORITY_HOST = DEFAULT_ENDPOINTS["microsoft"]["authority_host"]
 GRAPH_ENDPOINT = DEFAULT_ENDPOINTS["microsoft"]["graph_endpoint"]
 SCOPES = ["Calendars.ReadWrite", "User.Read"]
 PAGE_SIZE = 500
-
-# The Windows zone names Exchange uses most, and their IANA names.
-WINDOWS_ZONES = {
-    "UTC": "UTC",
-    "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik",
-    "W. Europe Standard Time": "Europe/Berlin",
-    "Romance Standard Time": "Europe/Paris",
-    "Central Europe Standard Time": "Europe/Budapest",
-    "Central European Standard Time": "Europe/Warsaw",
-    "E. Europe Standard Time": "Europe/Chisinau",
-    "FLE Standard Time": "Europe/Helsinki",
-    "GTB Standard Time": "Europe/Bucharest",
-    "Russian Standard Time": "Europe/Moscow",
-    "Eastern Standard Time": "America/New_York",
-    "Central Standard Time": "America/Chicago",
-    "Mountain Standard Time": "America/Denver",
-    "Pacific Standard Time": "America/Los_Angeles",
-    "Tokyo Standard Time": "Asia/Tokyo",
-    "China Standard Time": "Asia/Shanghai",
-    "India Standard Time": "Asia/Kolkata",
-    "AUS Eastern Standard Time": "Australia/Sydney",
-    "Singapore Standard Time": "Asia/Singapore",
-}
-
-
-def iana_zone(name: Optional[str]) -> str:
-    """IANA name for a Windows or IANA zone name ('UTC' when unknown)."""
-    if not name:
-        return "UTC"
-    if name in WINDOWS_ZONES:
-        return WINDOWS_ZONES[name]
-    try:
-        ZoneInfo(name)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-
 
 # msal keeps discovery answers (OpenID configuration, instance metadata) here, so a
 # sync with nothing new costs one Graph request, not a discovery round trip as well.
@@ -195,6 +157,11 @@ def parse_graph_datetime(node: dict) -> dt.datetime:
     return parsed.astimezone(UTC)
 
 
+def _graph_day(node: dict) -> dt.date:
+    """The date of a dateTimeTimeZone node, as written (an all-day meeting's day)."""
+    return dt.date.fromisoformat(node["dateTime"][:10])
+
+
 def _lastmod(value):
     if not value:
         return None
@@ -245,17 +212,17 @@ def _from_graph(item: dict) -> RemoteEvent:
     )
     if item.get("originalStart"):
         event.original_start = dt.datetime.fromisoformat(item["originalStart"].replace("Z", "+00:00"))
-    start = parse_graph_datetime(item["start"])
-    end = parse_graph_datetime(item["end"]) if (item.get("end") or {}).get("dateTime") else start
     if item.get("isAllDay"):
-        # Graph's all-day meetings run midnight to midnight in the original zone
+        # Graph lists an all-day meeting from midnight to midnight whatever the time zone (the
+        # one the request asked for, UTC here): its days are the dates written, never a
+        # midnight converted to another clock (a day early west of UTC)
         event.all_day = True
-        zone = ZoneInfo(event.timezone)
-        event.start_date = start.astimezone(zone).date() if event.timezone != "UTC" else start.date()
-        last = end.astimezone(zone).date() if event.timezone != "UTC" else end.date()
-        event.end_date = max(event.start_date, last - dt.timedelta(days=1))
+        event.start_date = _graph_day(item["start"])
+        after = _graph_day(item["end"]) if (item.get("end") or {}).get("dateTime") else event.start_date
+        event.end_date = max(event.start_date, after - dt.timedelta(days=1))
     else:
-        event.start, event.end = start, end
+        event.start = parse_graph_datetime(item["start"])
+        event.end = parse_graph_datetime(item["end"]) if (item.get("end") or {}).get("dateTime") else event.start
     event.attendees = [
         Attendee(
             email=(a.get("emailAddress") or {}).get("address", ""),
@@ -305,9 +272,12 @@ def to_graph(event: RemoteEvent, *, with_attendees=True) -> dict:
         "isAllDay": bool(event.all_day),
     }
     if event.all_day:
-        body["start"] = {"dateTime": f"{event.start_date.isoformat()}T00:00:00", "timeZone": "UTC"}
+        # midnight to midnight, both in one zone (as Graph requires of isAllDay): the user's own,
+        # so that Outlook shows the meeting on these days on the user's clock
+        zone = windows_zone(event.timezone)
+        body["start"] = {"dateTime": f"{event.start_date.isoformat()}T00:00:00", "timeZone": zone}
         end = event.end_date + dt.timedelta(days=1)
-        body["end"] = {"dateTime": f"{end.isoformat()}T00:00:00", "timeZone": "UTC"}
+        body["end"] = {"dateTime": f"{end.isoformat()}T00:00:00", "timeZone": zone}
     else:
         body["start"] = {"dateTime": event.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
         body["end"] = {"dateTime": event.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
@@ -342,6 +312,8 @@ def _differs(answer: dict, body: dict) -> bool:
     if ((answer.get("location") or {}).get("displayName") or "") != body["location"]["displayName"]:
         return True
     try:
+        if body["isAllDay"]:
+            return any(_graph_day(answer[k]) != _graph_day(body[k]) for k in ("start", "end"))
         return any(parse_graph_datetime(answer[k]) != parse_graph_datetime(body[k]) for k in ("start", "end"))
     except (KeyError, ValueError, TypeError):
         return True

@@ -308,8 +308,17 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         return body
 
     @staticmethod
-    def _normalize_times(body):
-        """Store start/end in UTC, like Graph does when asked with outlook.timezone=UTC."""
+    def _normalize_times(body, given=None):
+        """Store start/end in UTC, like Graph does when asked with outlook.timezone=UTC.
+
+        All-day events, as Graph documents ``isAllDay`` (event resource): "start and end time
+        must be set to midnight and be in the same time zone", else 400; and Graph lists an
+        all-day event from midnight to midnight whatever the time zone, the one its request
+        asked for (UTC here) included: what is kept is the days, on the clock they were given
+        on. ``given``: the start/end nodes of the request (a PATCH may give only one)."""
+        given = body if given is None else given
+        if body.get("isAllDay"):
+            FakeGraph._check_all_day(body, given)
         for name in ("start", "end"):
             node = body.get(name)
             if not node:
@@ -317,9 +326,32 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
             tz_name = node.get("timeZone") or "UTC"
             if tz_name != "UTC":
                 body.setdefault("originalStartTimeZone", tz_name)
-            body[name] = {"dateTime": graph_time(parse_graph_time(node)), "timeZone": "UTC"}
+            if body.get("isAllDay"):
+                day = wire_time.parse_time(node["dateTime"].rstrip("Z")).date()  # the day, as written
+                body[name] = {"dateTime": f"{day.isoformat()}T00:00:00.0000000", "timeZone": "UTC"}
+            else:
+                body[name] = {"dateTime": graph_time(parse_graph_time(node)), "timeZone": "UTC"}
         body.setdefault("originalStartTimeZone", "UTC")
         body.setdefault("originalEndTimeZone", body["originalStartTimeZone"])
+
+    @staticmethod
+    def _check_all_day(body, given):
+        nodes = [body.get(name) for name in ("start", "end")]
+        if not all(nodes):
+            return  # the missing one is refused as for any event
+        for node in nodes:
+            _zone(node.get("timeZone"))
+            local = wire_time.parse_time(node["dateTime"].rstrip("Z"))  # on the node's own clock
+            if local.time() != dt.time(0, 0):
+                raise GraphError(400, "ErrorInvalidRequest", "An all-day event must start and end at midnight.")
+        zones = {(given.get(name) or {}).get("timeZone") or "UTC" for name in ("start", "end") if given.get(name)}
+        if len(zones) > 1:
+            raise GraphError(
+                400, "ErrorInvalidRequest", "The start and end of an all-day event must be in the same time zone."
+            )
+        first, after = (wire_time.parse_time(n["dateTime"].rstrip("Z")).date() for n in nodes)
+        if after <= first:
+            raise GraphError(400, "ErrorInvalidRequest", "The duration of an all-day event must be at least 24 hours.")
 
     def _invite(self, email, event, emails):
         guests = [e for e in emails if e != email]
@@ -377,9 +409,14 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         duration = end - start
         lo, hi = recurrence.default_window(lo, hi)
         zone = _zone(master["recurrence"]["range"].get("recurrenceTimeZone"))
+        all_day = bool(master.get("isAllDay"))
+        if all_day:
+            zone = UTC  # an all-day series recurs on its days (kept as midnights on UTC's clock)
         exceptions = {e["originalStart"]: e for e in mailbox.values() if e.get("seriesMasterId") == master["id"]}
         out = []
-        for _index, occ in recurrence.expand(self._rules(master, zone), start, duration, zone=zone, lo=lo, hi=hi):
+        for _index, occ in recurrence.expand(
+            self._rules(master, zone), start, duration, zone=zone, all_day=all_day, lo=lo, hi=hi
+        ):
             occ = occ.astimezone(UTC)
             original = occ.strftime("%Y-%m-%dT%H:%M:%SZ")
             if original in exceptions:
@@ -736,8 +773,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
                 kept = answers.get(attendee["emailAddress"]["address"].lower())
                 if kept:
                     attendee["status"] = kept
-            if "start" in data or "end" in data:
-                self._normalize_times(event)
+            if "start" in data or "end" in data or "isAllDay" in data:
+                self._normalize_times(event, data)
             self._stamp(event)
             if organizer:
                 after = [a["emailAddress"]["address"].lower() for a in event.get("attendees", [])]

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt.timezone.utc
 
-#: the Windows time zone ids the fakes understand (Graph and EWS name zones by them)
+#: the Windows time zone ids the fakes understand (Graph and EWS name zones by them): the fakes'
+#: own few, never the providers' mapping (CLDR's windowsZones, through exchangelib)
 WINDOWS_ZONES = {
     "UTC": "UTC",
     "GMT Standard Time": "Europe/London",
@@ -19,6 +20,7 @@ WINDOWS_ZONES = {
     "Pacific Standard Time": "America/Los_Angeles",
     "Tokyo Standard Time": "Asia/Tokyo",
     "AUS Eastern Standard Time": "Australia/Sydney",
+    "New Zealand Standard Time": "Pacific/Auckland",
 }
 _FRACTION = re.compile(r"\.(\d+)")
 

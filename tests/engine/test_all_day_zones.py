@@ -1,0 +1,138 @@
+"""All-day meetings are dates on every provider (issue 20, point 3): read and written for users
+west of UTC (Los Angeles) and east of it (Auckland), one day and several, never a day off.
+
+Google keeps an all-day meeting as dates; Graph lists one from midnight to midnight whatever the
+time zone (in the zone the request asks for, UTC here); EWS keeps the instants of midnight on the
+item's own zone's clock, with that zone's Windows id.
+"""
+
+import datetime as dt
+
+import pytest
+
+from odoo.addons.webcrm_calendar_sync.engine.events import RemoteEvent, Window
+from odoo.addons.webcrm_calendar_sync.engine.providers import microsoft as ms
+
+UTC = dt.timezone.utc
+NOW = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+WINDOW = Window(NOW - dt.timedelta(days=5), NOW + dt.timedelta(days=120))
+#: (IANA name, Windows id) of a user west of UTC and of one east of it
+ZONES = {
+    "los_angeles": ("America/Los_Angeles", "Pacific Standard Time"),
+    "auckland": ("Pacific/Auckland", "New Zealand Standard Time"),
+}
+FIRST = (NOW + dt.timedelta(days=40)).date()
+SPANS = {"one_day": 0, "three_days": 2}
+
+
+@pytest.mark.parametrize("span", SPANS)
+@pytest.mark.parametrize("zone", ZONES)
+def test_an_all_day_meeting_made_at_the_provider_keeps_its_days(rig, zone, span):
+    last = FIRST + dt.timedelta(days=SPANS[span])
+    external_id = rig.add_all_day("Offsite", FIRST, last, ZONES[zone])
+    provider = rig.provider()
+    listed = [e for e in provider.list_changes(None, WINDOW).events if e.summary == "Offsite"]
+    assert len(listed) == 1
+    for event in (listed[0], provider.get_event(external_id)):
+        assert event.all_day
+        assert (event.start_date, event.end_date) == (FIRST, last)
+
+
+@pytest.mark.parametrize("span", SPANS)
+@pytest.mark.parametrize("zone", ZONES)
+def test_an_all_day_meeting_written_from_odoo_keeps_its_days(rig, zone, span):
+    last = FIRST + dt.timedelta(days=SPANS[span])
+    provider = rig.provider()
+    meeting = RemoteEvent(summary="Leave", all_day=True, start_date=FIRST, end_date=last, timezone=ZONES[zone][0])
+    created = provider.create_event(meeting)
+    assert (created.start_date, created.end_date) == (FIRST, last)
+    moved = provider.update_event(
+        created.external_id,
+        meeting.replace(start_date=FIRST + dt.timedelta(days=1), end_date=last + dt.timedelta(days=1)),
+        etag=created.etag,
+    )
+    assert moved.all_day
+    for event in (provider.get_event(created.external_id), *provider.list_changes(None, WINDOW).events):
+        assert event.all_day
+        assert (event.start_date, event.end_date) == (FIRST + dt.timedelta(days=1), last + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_graph_gets_an_all_day_meeting_from_midnight_to_midnight_on_the_users_clock(rig, zone):
+    """What Outlook shows on the meeting's days is what Graph holds from midnight to midnight on
+    the user's own clock: written in UTC, an Auckland user's Outlook would show it from 1 pm."""
+    if rig.name != "microsoft":
+        pytest.skip("Graph's own form")
+    iana, windows = ZONES[zone]
+    last = FIRST + dt.timedelta(days=2)
+    created = rig.provider().create_event(
+        RemoteEvent(summary="Leave", all_day=True, start_date=FIRST, end_date=last, timezone=iana)
+    )
+    with rig.server.lock:
+        stored = dict(rig.server.mailboxes["ann@corp.test"][created.external_id])
+    assert stored["isAllDay"] is True
+    assert stored["originalStartTimeZone"] == windows
+    # listed as Graph lists an all-day meeting: midnight to midnight, whatever the zone
+    assert stored["start"]["dateTime"].startswith(f"{FIRST.isoformat()}T00:00:00")
+    assert stored["end"]["dateTime"].startswith(f"{(last + dt.timedelta(days=1)).isoformat()}T00:00:00")
+
+
+def test_a_repeated_all_day_create_is_not_rewritten(rig):
+    """A create retried with the same key finds the first one (Graph's transactionId) and leaves
+    it as it is when it is the same meeting: its days compare as days, not as instants."""
+    if rig.name != "microsoft":
+        pytest.skip("Graph's transactionId")
+    provider = rig.provider()
+    meeting = RemoteEvent(
+        summary="Leave", all_day=True, start_date=FIRST, end_date=FIRST, timezone="Pacific/Auckland", create_key="k-1"
+    )
+    first = provider.create_event(meeting)
+    del rig.server.log[:]
+    again = provider.create_event(meeting)
+    assert again.external_id == first.external_id
+    assert [m for m, _path, _query in rig.server.log if m == "PATCH"] == []
+
+
+def test_graph_refuses_an_all_day_meeting_that_does_not_run_midnight_to_midnight(rig):
+    """The fake models Graph's rule for ``isAllDay`` (event resource): start and end at midnight,
+    in one time zone, at least a day apart; else 400."""
+    if rig.name != "microsoft":
+        pytest.skip("Graph's rule")
+    from odoo.addons.webcrm_calendar_sync.engine.testing.fake_graph import GraphError
+
+    day = FIRST.isoformat()
+    next_day = (FIRST + dt.timedelta(days=1)).isoformat()
+    wrong = [
+        ({"dateTime": f"{day}T08:00:00", "timeZone": "UTC"}, {"dateTime": f"{next_day}T08:00:00", "timeZone": "UTC"}),
+        (
+            {"dateTime": f"{day}T00:00:00", "timeZone": "Pacific Standard Time"},
+            {"dateTime": f"{next_day}T00:00:00", "timeZone": "UTC"},
+        ),
+        ({"dateTime": f"{day}T00:00:00", "timeZone": "UTC"}, {"dateTime": f"{day}T00:00:00", "timeZone": "UTC"}),
+    ]
+    for start, end in wrong:
+        with pytest.raises(GraphError) as refused:
+            rig.server.add_event("ann@corp.test", {"subject": "x", "isAllDay": True, "start": start, "end": end})
+        assert refused.value.status == 400
+
+
+def test_windows_zone_names_are_read_from_the_cldr_mapping():
+    assert ms.iana_zone("New Zealand Standard Time") == "Pacific/Auckland"
+    assert ms.iana_zone("Pacific Standard Time") == "America/Los_Angeles"
+    assert ms.iana_zone("Europe/Berlin") == "Europe/Berlin"  # Graph may give IANA names too
+    assert ms.iana_zone("UTC") == "UTC"
+    assert ms.iana_zone("No Such Standard Time") == "UTC"
+    assert ms.iana_zone(None) == "UTC"
+
+
+def test_every_windows_zone_name_goes_to_iana_and_back():
+    from exchangelib.winzone import MS_TIMEZONE_TO_IANA_MAP
+
+    from odoo.addons.webcrm_calendar_sync.engine import timezones
+
+    names = [n for n in MS_TIMEZONE_TO_IANA_MAP if not n.startswith("tzone://")]
+    assert len(names) > 130
+    for name in names:
+        iana = timezones.iana_zone(name)
+        assert iana != "UTC" or name == "UTC", name
+        assert timezones.windows_zone(iana) == name, (name, iana)
