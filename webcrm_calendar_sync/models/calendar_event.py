@@ -411,6 +411,22 @@ class CalendarEvent(models.Model):
                     )
                 )
 
+    def _outbox_written_accounts(self):
+        """The organisers' calendars these meetings are in now (a change or removal leaves from them)."""
+        accounts = self.env["calendar.sync.account"]  # as the caller: a sudo() caller answers for its own
+        for event in self:
+            accounts |= event._writable_bindings().account_id
+        return accounts
+
+    def _outbox_accounts(self):
+        """The calendars a write of these meetings goes out from: the organiser's (a new meeting:
+        the organiser's subscribed calendar)."""
+        Account = self.env["calendar.sync.account"]
+        accounts = Account  # as the caller: a sudo() caller answers for its own
+        for event in self:
+            accounts |= event._writable_bindings().account_id or Account._account_for_user(event.user_id)
+        return accounts
+
     def _outbox_mark(self, send_invitations=False):
         """Mark these meetings to be written to their organiser's calendar and wake the push job.
 
@@ -422,6 +438,8 @@ class CalendarEvent(models.Model):
         if not self or not Account._sync_enabled():
             return
         self._check_writable(send_invitations=send_invitations)
+        # whose calendar the write leaves from: its author must be allowed to act for it
+        self._outbox_accounts()._check_may_write_for(self.env.user)
         marked = False
         for event in self.sudo():
             writable = event._writable_bindings()
@@ -446,6 +464,8 @@ class CalendarEvent(models.Model):
         Binding = self.env["calendar.sync.binding"].sudo()
         if not self.env["calendar.sync.account"]._sync_enabled():
             return
+        # the organiser's calendar cancels them: their author must be allowed to act for it
+        self._outbox_written_accounts()._check_may_write_for(self.env.user)
         for event in self.sudo():
             live = event._live_bindings()
             writable = event._writable_bindings()
@@ -486,6 +506,9 @@ class CalendarEvent(models.Model):
             return result
         if "user_id" not in vals:
             self._check_writable()
+        elif self.env["calendar.sync.account"]._sync_enabled():
+            # a new organiser: the former one's calendar cancels the meeting (see below)
+            self._outbox_written_accounts()._check_may_write_for(self.env.user)
         old_organizers = {event.id: event.user_id for event in self}
         result = super().write(vals)
         if "user_id" in vals:
@@ -527,6 +550,8 @@ class CalendarEvent(models.Model):
         # change (a colleague's private meeting only by its attendees, as calendar.event's write says)
         self.check_access("write")
         self.filtered(lambda e: e.user_id and e.user_id != self.env.user)._check_calendar_privacy_write_permissions()
+        # a user of another company than the organiser's calendar is told so (the outbox refuses it too)
+        self._outbox_accounts()._check_may_write_for(self.env.user)
         # the same rule as the button's visibility (synced_can_send_invitations): the organiser, or
         # the colleague who booked the meeting on their behalf
         refused = self.filtered(lambda e: not e._synced_may_send_invitations())

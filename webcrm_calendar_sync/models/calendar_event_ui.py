@@ -95,7 +95,11 @@ class CalendarEvent(models.Model):
         edit the meeting may not send invitations from the organiser's calendar."""
         self.ensure_one()
         user = self.env.user
-        return self.env.su or not self._origin.id or user in (self.user_id, self.create_uid)
+        if not (self.env.su or not self._origin.id or user in (self.user_id, self.create_uid)):
+            return False
+        # and only inside the companies both work in (the outbox refuses the rest, see _outbox_mark)
+        account = self.env["calendar.sync.account"]._account_for_user(self.user_id)
+        return account.with_env(self.env)._may_write_for(user)
 
     def _synced_owner_text(self, names):
         email = (self.synced_organizer_email or "").lower()

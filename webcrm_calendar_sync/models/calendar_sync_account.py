@@ -902,3 +902,31 @@ class CalendarSyncAccount(models.Model):
             [("user_id", "=", user.id), ("state", "in", SYNCABLE_STATES)],
             limit=1,
         )
+
+    def _may_write_for(self, user):
+        """Whether ``user`` may have these calendars create, change, cancel or invite: a calendar acts
+        for its owner, or for a colleague booking on the owner's behalf (N3) who works in the company
+        the calendar is synced for, never for a user of another company. Code running as superuser
+        (``sudo()``, the system's jobs) answers for its own caller."""
+        return self.env.su or not self._refused_writers(user)
+
+    def _refused_writers(self, user):
+        # sudo: the accounts' owner and company only
+        return self.sudo().filtered(
+            lambda a: a.user_id != user and not (user._is_internal() and a.company_id in user.company_ids)
+        )
+
+    def _check_may_write_for(self, user):
+        """Raise AccessError, in words, unless ``user`` may write through these calendars (see
+        ``_may_write_for``): called where a write enters the outbox, whichever door it came by."""
+        if self.env.su:
+            return
+        for account in self._refused_writers(user)[:1]:
+            raise AccessError(
+                _(
+                    "%(organizer)s's calendar is synced for a company you do not work in: Odoo does not "
+                    "book, change, cancel or send invitations in it for you, and nothing was sent. Choose "
+                    "an organiser of your own company, or ask %(organizer)s.",
+                    organizer=account.user_id.name,
+                )
+            )

@@ -2,6 +2,7 @@ from . import (
     test_account_form,
     test_account_guards,
     test_account_revoked,
+    test_booking_companies,
     test_busy_access,
     test_colleague_companies,
     test_concurrent_sync,
