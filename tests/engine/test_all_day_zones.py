@@ -7,6 +7,7 @@ item's own zone's clock, with that zone's Windows id.
 """
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -136,3 +137,22 @@ def test_every_windows_zone_name_goes_to_iana_and_back():
         iana = timezones.iana_zone(name)
         assert iana != "UTC" or name == "UTC", name
         assert timezones.windows_zone(iana) == name, (name, iana)
+
+
+def test_exchange_takes_an_all_day_item_from_midnight_to_midnight_on_its_zones_clock(rig):
+    """The fake models EWS's documented rule for all-day items: a start that is not midnight
+    (on the item's zone's clock) moves to the midnight before, an end to the midnight after."""
+    if rig.name != "exchange":
+        pytest.skip("EWS's rule")
+    clock = ZoneInfo("Pacific/Auckland")
+    item_id = rig.server.add_item(
+        "ann@corp.test",
+        subject="Half days",
+        all_day=True,
+        tz="New Zealand Standard Time",
+        start=dt.datetime.combine(FIRST, dt.time(13), tzinfo=clock),
+        end=dt.datetime.combine(FIRST + dt.timedelta(days=1), dt.time(9), tzinfo=clock),
+    )
+    event = rig.provider().get_event(item_id)
+    assert event.all_day
+    assert (event.start_date, event.end_date) == (FIRST, FIRST + dt.timedelta(days=1))

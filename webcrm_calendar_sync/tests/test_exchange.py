@@ -1,6 +1,7 @@
 """Exchange servers end to end: the addon against the local fake EWS server (exchangelib unmodified)."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from odoo.exceptions import UserError
 
@@ -125,6 +126,54 @@ class TestExchange(FakeEWSCase):
         event = self.env["calendar.event"].search([("name", "=", "Fair")])
         self.assertTrue(event.allday)
         self.assertEqual((event.start_date, event.stop_date), (dt.date(2026, 12, 7), dt.date(2026, 12, 9)))
+
+    def test_all_day_meetings_keep_their_days_west_and_east_of_utc(self):
+        """An all-day item is midnight to midnight on its zone's clock; its days, in Odoo and back,
+        are the same for Alice in Los Angeles and in Auckland (issue 20, point 3)."""
+        first = (NOW + dt.timedelta(days=20)).date()
+        account = self.subscribe(self.alice)
+        for tz, windows in (
+            ("America/Los_Angeles", "Pacific Standard Time"),
+            ("Pacific/Auckland", "New Zealand Standard Time"),
+        ):
+            with self.subTest(tz=tz):
+                self.alice.tz = tz
+                clock = ZoneInfo(tz)
+                fair = f"Fair {tz}"
+                self.server.add_item(
+                    ALICE,
+                    subject=fair,
+                    all_day=True,
+                    tz=windows,
+                    start=dt.datetime.combine(first, dt.time.min, tzinfo=clock),
+                    end=dt.datetime.combine(first + dt.timedelta(days=3), dt.time.min, tzinfo=clock),
+                )
+                account._sync()
+                event = self.env["calendar.event"].search([("name", "=", fair)])
+                self.assertTrue(event.allday)
+                self.assertEqual((event.start_date, event.stop_date), (first, first + dt.timedelta(days=2)))
+                self.assertEqual(event.synced_tz, tz)
+                leave_day = first + dt.timedelta(days=7)
+                leave = f"Leave {tz}"
+                self.env["calendar.event"].with_user(self.alice).create(
+                    {
+                        "name": leave,
+                        "allday": True,
+                        "start": dt.datetime.combine(leave_day, dt.time(8, 0)),
+                        "stop": dt.datetime.combine(leave_day + dt.timedelta(days=1), dt.time(18, 0)),
+                    }
+                )
+                self.push()
+                stored = next(i for i in self.server.mailboxes[ALICE].items.values() if i["subject"] == leave)
+                self.assertTrue(stored["all_day"])
+                self.assertEqual(stored["tz"], windows)
+                self.assertEqual(stored["start"], dt.datetime.combine(leave_day, dt.time.min, tzinfo=clock))
+                self.assertEqual(
+                    stored["end"], dt.datetime.combine(leave_day + dt.timedelta(days=2), dt.time.min, tzinfo=clock)
+                )
+                account._sync()
+                back = self.env["calendar.event"].search([("name", "=", leave)])
+                self.assertEqual((back.start_date, back.stop_date), (leave_day, leave_day + dt.timedelta(days=1)))
 
     def test_recurring_series_and_one_occurrence_edited_alone(self):
         start = (NOW + dt.timedelta(days=1)).replace(hour=10)

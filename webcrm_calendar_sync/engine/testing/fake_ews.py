@@ -63,6 +63,25 @@ def _fmt(value: dt.datetime) -> str:
 _parse_dt = wire_time.parse_time
 
 
+def _all_day_midnights(item):
+    """EWS's rule for an all-day item ("Create all-day events by using EWS in Exchange",
+    Microsoft Learn): a start that is not midnight on the clock of the item's time zone moves to
+    the midnight before it, an end to the midnight after it. A zone the fake does not know is
+    left as given."""
+    if not item.get("all_day"):
+        return
+    try:
+        clock = wire_time.zone(item.get("tz"))
+    except ValueError:
+        return
+    start, end = item["start"].astimezone(clock), item["end"].astimezone(clock)
+    first = dt.datetime.combine(start.date(), dt.time.min, tzinfo=clock)
+    after = dt.datetime.combine(end.date(), dt.time.min, tzinfo=clock)
+    if after < end:
+        after = dt.datetime.combine(end.date() + dt.timedelta(days=1), dt.time.min, tzinfo=clock)
+    item["start"], item["end"] = first.astimezone(UTC), after.astimezone(UTC)
+
+
 def _local(tag):
     return etree.QName(tag).localname
 
@@ -210,6 +229,7 @@ class FakeEWS(LocalServer):
             }
             own_meeting = item["organizer"][0].lower() == box.email
             item["my_response"] = my_response or ("Organizer" if own_meeting else "NoResponseReceived")
+            _all_day_midnights(item)
             self._touch(box, item, created=True)
             box.items[item["id"]] = item
         return item["id"]
@@ -792,6 +812,7 @@ class FakeEWS(LocalServer):
             else:
                 target = box.items[item_id]
                 target.update(values)
+                _all_day_midnights(target)
                 self._touch(box, target)
             self._invite(box, target, send, "update")
             messages.append(
