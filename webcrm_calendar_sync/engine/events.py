@@ -10,7 +10,9 @@ Time rules
 * An all-day event has ``all_day=True`` and ``start_date`` / ``end_date`` as
   :class:`datetime.date`, ``end_date`` being *inclusive* (the last day of the
   meeting, as Odoo shows it). Providers that use an exclusive end date (Google,
-  Graph, EWS) convert at their edge.
+  Graph, EWS) convert at their edge. The dates are the days the provider gives (Google's
+  ``date``, Graph's midnight-to-midnight ``dateTime``, EWS's midnights on the item's own
+  zone's clock), never a midnight converted to another zone.
 * ``timezone`` keeps the IANA name the organiser used, so a write-back keeps it.
 """
 
