@@ -7,6 +7,9 @@ item's own zone's clock, with that zone's Windows id.
 """
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,3 +159,17 @@ def test_exchange_takes_an_all_day_item_from_midnight_to_midnight_on_its_zones_c
     event = rig.provider().get_event(item_id)
     assert event.all_day
     assert (event.start_date, event.end_date) == (FIRST, FIRST + dt.timedelta(days=1))
+
+
+def test_the_mapping_is_loaded_at_first_use_not_when_a_provider_is_imported():
+    """Importing the Graph provider does not load exchangelib (costly); the first lookup reads
+    CLDR's mapping from it. In a process of its own, where the engine is imported alone."""
+    engine_parent = Path(ms.__file__).resolve().parents[2]
+    code = (
+        f"import sys; sys.path.insert(0, {str(engine_parent)!r})\n"
+        "from engine.providers import microsoft\n"
+        "assert not any(n.split('.')[0] == 'exchangelib' for n in sys.modules), 'exchangelib imported'\n"
+        "assert microsoft.iana_zone('New Zealand Standard Time') == 'Pacific/Auckland'\n"
+        "assert 'exchangelib.winzone' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
