@@ -173,3 +173,33 @@ def test_the_mapping_is_loaded_at_first_use_not_when_a_provider_is_imported():
         "assert 'exchangelib.winzone' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_an_outlook_all_day_series_keeps_its_days(rig, zone):
+    """A weekly all-day series made in Outlook: each occurrence on its own day."""
+    if rig.name != "microsoft":
+        pytest.skip("an Outlook series")
+    windows = ZONES[zone][1]
+    rig.server.add_event(
+        "ann@corp.test",
+        {
+            "subject": "Gym",
+            "isAllDay": True,
+            "start": {"dateTime": f"{FIRST.isoformat()}T00:00:00", "timeZone": windows},
+            "end": {"dateTime": f"{(FIRST + dt.timedelta(days=1)).isoformat()}T00:00:00", "timeZone": windows},
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [FIRST.strftime("%A").lower()]},
+                "range": {
+                    "type": "numbered",
+                    "startDate": FIRST.isoformat(),
+                    "numberOfOccurrences": 3,
+                    "recurrenceTimeZone": windows,
+                },
+            },
+        },
+    )
+    listed = [e for e in rig.provider().list_changes(None, WINDOW).events if e.summary == "Gym"]
+    days = [FIRST + dt.timedelta(weeks=n) for n in range(3)]
+    assert sorted((e.start_date, e.end_date) for e in listed) == [(d, d) for d in days]
+    assert all(e.all_day and e.kind == "occurrence" for e in listed)
