@@ -6,6 +6,7 @@ from . import calendar_sync_defaults
 from . import (
     calendar_attendee,
     calendar_event,
+    calendar_event_privacy,
     calendar_event_schedule,
     calendar_event_ui,
     calendar_sync_account,

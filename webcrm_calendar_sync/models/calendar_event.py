@@ -393,13 +393,15 @@ class CalendarEvent(models.Model):
         for event in self.sudo():
             if event._writable_bindings() or not event._live_bindings():
                 continue
+            # named as the caller may read it: a private meeting of others is "Busy"
+            name, organizer = self.browse(event.id)._synced_names_for_message()
             if not send_invitations:
                 raise UserError(
                     _(
                         "“%(name)s” is organised by %(organizer)s in an external calendar that Odoo "
                         "cannot write to. Change it in that calendar, or ask the organiser.",
-                        name=event.name,
-                        organizer=event.synced_organizer_email or event.user_id.name or _("someone else"),
+                        name=name,
+                        organizer=organizer,
                     )
                 )
             if not Account._account_for_user(event.user_id):
@@ -407,7 +409,7 @@ class CalendarEvent(models.Model):
                     _(
                         "Only the organiser's calendar can send the invitations of “%s”; the organiser has "
                         "not subscribed a calendar in Odoo.",
-                        event.name,
+                        name,
                     )
                 )
 
@@ -473,7 +475,7 @@ class CalendarEvent(models.Model):
                 raise UserError(
                     _(
                         "“%s” comes from an external calendar that Odoo cannot change; delete or decline it there.",
-                        event.name,
+                        self.browse(event.id)._synced_names_for_message()[0],
                     )
                 )
             never_written = writable.filtered(lambda b: not b.external_id)

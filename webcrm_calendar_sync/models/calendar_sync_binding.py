@@ -422,12 +422,13 @@ class CalendarSyncBinding(models.Model):
     def _resolve_conflict(self, conflict, account, partners, users):
         event = self.event_id.with_context(**SYNC_CONTEXT)
         provider_name = dict(self.account_id._fields["provider"].selection)[self.account_id.provider]
+        owner = self.account_id.user_id
         if conflict.winner == "remote":
             lost = event._sync_summary_text()
             event._update_from_remote(conflict.remote, account, partners, users)
             self.write(self._binding_vals(conflict.remote))
-            event._message_log(
-                body=Markup("<p>%s</p><pre>%s</pre>")
+            event._synced_log_replaced(
+                Markup("<p>%s</p><pre>%s</pre>")
                 % (
                     _(
                         "This meeting was changed in Odoo and in %(provider)s since the last sync. "
@@ -435,13 +436,19 @@ class CalendarSyncBinding(models.Model):
                         provider=provider_name,
                     ),
                     lost,
-                )
+                ),
+                _(
+                    "This meeting was changed in Odoo and in %(provider)s since the last sync. "
+                    "The %(provider)s version is newer and was kept.",
+                    provider=provider_name,
+                ),
+                owner,
             )
         else:
             lost = conflict.remote.summary
             self.write({"etag": conflict.remote.etag, "state": "to_push", "local_changed": True, "push_attempts": 0})
-            event._message_log(
-                body=Markup("<p>%s</p><pre>%s</pre>")
+            event._synced_log_replaced(
+                Markup("<p>%s</p><pre>%s</pre>")
                 % (
                     _(
                         "This meeting was changed in Odoo and in %(provider)s since the last sync. "
@@ -449,7 +456,13 @@ class CalendarSyncBinding(models.Model):
                         provider=provider_name,
                     ),
                     escape(f"{lost} {conflict.remote.start or conflict.remote.start_date}"),
-                )
+                ),
+                _(
+                    "This meeting was changed in Odoo and in %(provider)s since the last sync. "
+                    "The Odoo version is newer and was kept.",
+                    provider=provider_name,
+                ),
+                owner,
             )
             self._push_pending()
 
@@ -565,11 +578,14 @@ class CalendarSyncBinding(models.Model):
                 except sync_errors.Conflict:
                     # changed on both sides: the Odoo change is the newest (made after the last sync)
                     current = provider.get_event(self.external_id)
-                    event._message_log(
-                        body=_(
+                    event._synced_log_replaced(
+                        Markup("<p>%s</p>")
+                        % _(
                             "Changed in the external calendar too; the Odoo version was written over this one: %s",
                             current.summary,
-                        )
+                        ),
+                        _("Changed in the external calendar too; the Odoo version was written over it."),
+                        self.account_id.user_id,
                     )
                     result = provider.update_event(self.external_id, remote, etag=current.etag, send_invitations=send)
             else:

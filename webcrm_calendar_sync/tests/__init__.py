@@ -24,6 +24,7 @@ from . import (
     test_oauth_state,
     test_outbox,
     test_outbox_grant_gone,
+    test_private_meetings,
     test_provider_input,
     test_push,
     test_reports_settings,
