@@ -3,6 +3,14 @@ from odoo import _, api, fields, models
 from ..engine.provider import DEFAULT_ENDPOINTS
 from .calendar_sync_account_schedule import DEFAULT_REQUEST_TIMEOUT
 
+# Secret settings: a field of Settings that is not a config_parameter field (res.config.settings'
+# default_get would send the parameter's value to whoever asks, portal users included), written
+# to its parameter by set_values when a new value is typed, then cleared from the saved settings.
+SECRET_PARAMS = {
+    "calendar_sync_google_client_secret": "webcrm_calendar_sync.google_client_secret",
+    "calendar_sync_microsoft_client_secret": "webcrm_calendar_sync.microsoft_client_secret",
+}
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -39,8 +47,14 @@ class ResConfigSettings(models.TransientModel):
     calendar_sync_google_client_id = fields.Char(
         "Google client ID", config_parameter="webcrm_calendar_sync.google_client_id"
     )
+    # The client secrets are write-only (see SECRET_PARAMS): never read back from the parameters
     calendar_sync_google_client_secret = fields.Char(
-        "Google client secret", config_parameter="webcrm_calendar_sync.google_client_secret"
+        "Google client secret",
+        groups="base.group_system",
+        help="Type the secret to save it. It is never shown again; left empty, the saved one is kept.",
+    )
+    calendar_sync_google_client_secret_set = fields.Boolean(
+        "Google client secret saved", compute="_compute_calendar_sync_secrets_set", groups="base.group_system"
     )
     calendar_sync_google_auth_uri = fields.Char(
         "Google authorization endpoint",
@@ -62,7 +76,12 @@ class ResConfigSettings(models.TransientModel):
         "Microsoft client ID", config_parameter="webcrm_calendar_sync.microsoft_client_id"
     )
     calendar_sync_microsoft_client_secret = fields.Char(
-        "Microsoft client secret", config_parameter="webcrm_calendar_sync.microsoft_client_secret"
+        "Microsoft client secret",
+        groups="base.group_system",
+        help="Type the secret to save it. It is never shown again; left empty, the saved one is kept.",
+    )
+    calendar_sync_microsoft_client_secret_set = fields.Boolean(
+        "Microsoft client secret saved", compute="_compute_calendar_sync_secrets_set", groups="base.group_system"
     )
     calendar_sync_microsoft_tenant = fields.Char(
         "Microsoft tenant",
@@ -143,6 +162,25 @@ class ResConfigSettings(models.TransientModel):
         "nothing changed. 0: at each run of the scheduled sync; a shorter interval checks Exchange "
         "calendars more often.",
     )
+
+    def _compute_calendar_sync_secrets_set(self):
+        # sudo: whether a secret is saved, never the secret
+        params = self.env["ir.config_parameter"].sudo()
+        saved = {name: bool(params.get_param(key)) for name, key in SECRET_PARAMS.items()}
+        for settings in self:
+            settings.calendar_sync_google_client_secret_set = saved["calendar_sync_google_client_secret"]
+            settings.calendar_sync_microsoft_client_secret_set = saved["calendar_sync_microsoft_client_secret"]
+
+    def set_values(self):
+        super().set_values()
+        # execute() lets system administrators only this far
+        params = self.env["ir.config_parameter"].sudo()
+        typed = {name: (self[name] or "").strip() for name in SECRET_PARAMS}
+        for name, value in typed.items():
+            if value:
+                params.set_param(SECRET_PARAMS[name], value)
+        if any(self[name] for name in SECRET_PARAMS):
+            self.write(dict.fromkeys(SECRET_PARAMS, False))
 
     @api.depends("calendar_sync_push_base_url", "calendar_sync_push_poll_minutes")
     def _compute_calendar_sync_push_status(self):
