@@ -113,15 +113,28 @@ class CalendarEvent(models.Model):
         labels = dict(self.env["calendar.sync.account"]._fields["provider"]._description_selection(self.env))
         return _("Synced with %s", labels.get(bindings[:1].account_id.provider, ""))
 
-    @api.depends("partner_ids", "sync_binding_ids.account_id", "sync_binding_ids.state")
+    @api.depends("partner_ids", "user_id", "sync_binding_ids.account_id", "sync_binding_ids.state")
     @api.depends_context("uid")
     # a compute returns nothing: pylint-odoo's missing-return does not apply
     def _compute_user_can_edit(self):  # pylint: disable=missing-return
         # A meeting that lives in a calendar Odoo cannot write opens read-only (Odoo's form
         # already makes its fields read-only when user_can_edit is False).
         super()._compute_user_can_edit()
-        for event in self.filtered("synced_readonly"):
-            event.user_can_edit = False
+        user = self.env.user
+        for event in self:
+            if event.synced_readonly:
+                event.user_can_edit = False
+            elif not event.user_can_edit:
+                # Booking on behalf of a colleague (N3): Odoo's rule compares the user with the
+                # attendees' users, which in the form's onchange are new records (NewId), never
+                # equal to the user: with a colleague as organiser, adding an attendee made the
+                # form read-only and its save fail on the read-only start. The user booking it
+                # (a meeting not saved yet, or booked by them) and its attendees' users by
+                # their real ids may edit it.
+                attendees = event.partner_ids._origin.user_ids | event._origin.partner_ids.user_ids
+                event.user_can_edit = (
+                    not event._origin.id or user == event.create_uid or user.id in attendees.ids
+                )
 
     @api.onchange("text_template_id")
     def _onchange_text_template_id(self):
