@@ -6,6 +6,8 @@ from . import calendar_sync_defaults
 from . import (
     calendar_attendee,
     calendar_event,
+    calendar_event_find_time,
+    calendar_event_guest,
     calendar_event_privacy,
     calendar_event_schedule,
     calendar_event_ui,
@@ -23,6 +25,7 @@ from . import (
     calendar_sync_push_close,
     mail_template,
     res_config_settings,
+    res_config_settings_access,
     res_partner,
     res_users,
 )

@@ -565,6 +565,8 @@ class CalendarSyncBinding(models.Model):
         self.ensure_one()
         event = self.event_id
         send = self.send_invitations
+        if self._is_guest_copy():
+            return self._push_answer(provider)
         try:
             if self.state == "to_delete" or not event or not event.active:
                 if self.external_id:
@@ -606,6 +608,49 @@ class CalendarSyncBinding(models.Model):
         except sync_errors.SyncError as exc:
             self._push_failed(exc)
             return False
+
+    def _is_guest_copy(self):
+        """A guest's own copy of a meeting someone else organises, waiting to be written: only its
+        owner's answer is ever written through it (the meeting itself is the organiser's)."""
+        event = self.event_id
+        return bool(
+            self.state == "to_push"
+            and self.external_id
+            and event
+            and event.active
+            and self.account_id.user_id != event.user_id
+        )
+
+    def _push_answer(self, provider):
+        """Send the owner's answer in Odoo (their attendee's state) from their own calendar: the
+        calendar tells the organiser (``CalendarProvider.respond_event``). A copy the answer took
+        out of the calendar (a decline in Microsoft 365 or Exchange) leaves its binding too."""
+        self.ensure_one()
+        user = self.account_id.user_id
+        emails = {(self.account_id.email or "").lower(), (user.email or "").lower()} - {""}
+        attendee = self.event_id.attendee_ids.filtered(
+            lambda a: a.partner_id == user.partner_id or (a.email or "").lower() in emails
+        )[:1]
+        response = attendee.state
+        try:
+            if response not in ("accepted", "declined", "tentative"):
+                result = False  # nothing to answer (not answered, or not among the attendees)
+            else:
+                result = provider.respond_event(self.external_id, response)
+        except sync_errors.NotFound:
+            self._settle_gone_at_provider()
+            return True
+        except sync_errors.SyncError as exc:
+            self._push_failed(exc)
+            return False
+        if result is None:
+            self.unlink()
+            return True
+        if result:
+            self.write(self._binding_vals(result))
+        else:
+            self.write({"state": "synced", "local_changed": False, "push_attempts": 0, "last_error": False})
+        return True
 
     def _settle_gone_at_provider(self):
         """This binding's event no longer exists in its calendar (a write was answered 404): the

@@ -1,4 +1,5 @@
 from . import (
+    test_access_standing,
     test_account_form,
     test_account_guards,
     test_account_revoked,
@@ -11,8 +12,11 @@ from . import (
     test_exchange,
     test_exchange_subscribe,
     test_faults_odoo,
+    test_find_a_time,
     test_first_sync_paging,
     test_google,
+    test_guest_answers,
+    test_guest_removal,
     test_i18n,
     test_incremental_paging,
     test_invitation_rights,
