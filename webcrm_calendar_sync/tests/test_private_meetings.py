@@ -237,6 +237,17 @@ class TestPrivateMeetingSearch(PrivateMeetingCase):
         self.assertEqual(answers(BOSS), answers("nobody@nowhere.test"))
         self.assertEqual(answers("boss@"), answers("zzz@"))
 
+    def test_grouping_by_an_addon_field_puts_a_private_meeting_with_the_empty_ones(self):
+        domain = [("id", "=", self.event.id)]
+        for name in ("synced_account_id", "synced_provider", "synced_organizer_email", "synced_organization_id"):
+            with self.subTest(field=name):
+                for user, expected in ((self.carol, False), (self.alice, self.real_value(name))):
+                    groups = (
+                        self.env["calendar.event"].with_user(user)._read_group(domain, [name], ["__count"], order=name)
+                    )
+                    value = groups[0][0]
+                    self.assertEqual([(value.id if hasattr(value, "ids") else value, groups[0][1])], [(expected, 1)])
+
     def test_ordering_by_an_addon_field_tells_nothing_of_a_private_meeting(self):
         Event = self.env["calendar.event"]
         own = Event.with_user(self.carol).create(
