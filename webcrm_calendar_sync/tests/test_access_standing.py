@@ -44,7 +44,7 @@ import odoo
 from odoo import fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.models import check_method_name
-from odoo.tests import HttpCase, new_test_user
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import mute_logger
 
@@ -757,6 +757,7 @@ class TestStandingAccessMethods(StandingSetup):
         self.assert_names_nothing_private(json.dumps(found, default=str), f"{key} as {role}: the meetings listed")
 
 
+@tagged("post_install", "-at_install")
 class TestStandingAccessRoutes(HttpCase, StandingSetup):
     """The HTTP routes (see the module's docstring), over real HTTP on the test server."""
 
