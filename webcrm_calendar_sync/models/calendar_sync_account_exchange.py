@@ -131,6 +131,36 @@ class CalendarSyncAccount(models.Model):
                     host=host,
                 )
             )
+        failure = exc.params.get("failure") if exc.code in _SUBSCRIBE_RETRY_CODES else None
+        if failure == "name":
+            return sync_errors.Unavailable(
+                _(
+                    "The name %(host)s could not be found (no DNS entry for it, or no DNS server answered Odoo's "
+                    "server), so the calendar was not subscribed. Check the EWS address for typing mistakes, "
+                    "then click Save and subscribe again.",
+                    host=host,
+                )
+            )
+        if failure == "refused":
+            return sync_errors.Unavailable(
+                _(
+                    "The server at %(host)s refused the connection: nothing listens at this address and port, so "
+                    "the calendar was not subscribed. Check the EWS address (and its port, if it has one) and "
+                    "that the Exchange server is running, then click Save and subscribe again.",
+                    host=host,
+                )
+            )
+        if failure == "timeout":
+            return sync_errors.Unavailable(
+                _(
+                    "The Exchange server at %(host)s did not answer in time (Odoo waits up to %(seconds)s "
+                    "seconds), so the calendar was not subscribed. Check that the server is running and that "
+                    "Odoo's server may reach it (a firewall may drop the connection), then click Save and "
+                    "subscribe again.",
+                    host=host,
+                    seconds=int(self._http_timeouts()[1]),
+                )
+            )
         if exc.code in _SUBSCRIBE_RETRY_CODES:
             return sync_errors.Unavailable(
                 _(

@@ -5,8 +5,11 @@ import json
 import socket
 import threading
 import time
+from unittest.mock import patch
+from urllib.parse import urlsplit
 
 from odoo.exceptions import UserError
+from odoo.tests import common as odoo_test_common
 from odoo.tests import new_test_user, tagged
 
 from ..engine.testing.fake_ews import FakeEWS
@@ -147,7 +150,7 @@ class TestExchangeSubscribeErrors(ExchangeServerMixin, CalendarSyncCase):
         self.assertGreaterEqual(accepted, 1, "the server accepted the connection")
         # one attempt, bounded by the timeouts (1 s to connect, 2 s to answer) - not a minute of retries
         self.assertLess(elapsed, 2 + 1 + 2, f"gave up after {elapsed:.1f} s")
-        self.assertIn("could not be reached or did not answer in time (Odoo waits up to 2 seconds)", message)
+        self.assertIn("did not answer in time (Odoo waits up to 2 seconds)", message)
         self.assertNotIn("will try again", message)
 
     def test_server_that_stops_answering_after_tls_gives_up_within_the_timeout(self):
@@ -157,6 +160,32 @@ class TestExchangeSubscribeErrors(ExchangeServerMixin, CalendarSyncCase):
         elapsed, message = self._timed_subscribe(self.server.url)
         self.assertLess(elapsed, 2 + 2, f"gave up after {elapsed:.1f} s")
         self.assertIn("did not answer in time", message)
+
+    def test_unknown_host_says_the_name_was_not_found(self):
+        # a name under .invalid never resolves (RFC 2606): let Odoo's test guard pass it on to
+        # the resolver, which fails at once, without waiting - the message must not speak of a wait
+        guard = type(self)._request_handler
+
+        def resolve_invalid_names(cls, session, request, **kw):
+            if (urlsplit(request.url).hostname or "").endswith(".invalid"):
+                return odoo_test_common._super_send(session, request, **kw)
+            return guard(session, request, **kw)
+
+        with patch.object(type(self), "_request_handler", classmethod(resolve_invalid_names)):
+            _elapsed, message = self._timed_subscribe("https://no-such-host.invalid/EWS/Exchange.asmx")
+        self.assertIn("The name no-such-host.invalid could not be found", message)
+        self.assertIn("Check the EWS address for typing mistakes", message)
+        self.assertNotIn("waits up to", message)
+        self.assertNotIn("did not answer", message)
+
+    def test_closed_port_says_the_connection_was_refused(self):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()  # nothing listens there any more
+        _elapsed, message = self._timed_subscribe(f"https://127.0.0.1:{port}/EWS/Exchange.asmx")
+        self.assertIn("refused the connection", message)
+        self.assertNotIn("waits up to", message)
 
 
 @tagged("post_install", "-at_install")

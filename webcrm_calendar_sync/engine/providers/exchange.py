@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import logging
 import re
+import socket
 import threading
 import urllib.parse
 import uuid
@@ -185,6 +186,52 @@ _TRANSIENT = (
 # HTTP statuses that mean the address is not an EWS endpoint (nothing there, POST not allowed,
 # a login page's refusal): the EWS address is wrong, a settings matter
 _NOT_EWS_STATUSES = frozenset({401, 403, 404, 405})
+
+
+#: what the operating system and urllib3 say when a connection could not be made, by kind
+_NETWORK_FAILURES = (
+    (
+        "name",
+        (
+            "nameresolutionerror",
+            "name or service not known",
+            "nodename nor servname",
+            "getaddrinfo failed",
+            "failure in name resolution",
+            "no address associated with hostname",
+        ),
+    ),
+    ("refused", ("connection refused", "connectionrefusederror", "actively refused")),
+    ("timeout", ("timed out", "timeouterror", "readtimeout", "connecttimeout")),
+)
+
+
+def network_failure(exc: BaseException) -> Optional[str]:
+    """Why no connection was made, when ``exc`` (or what it wraps) says: ``"name"`` (the host name
+    does not resolve), ``"refused"`` (nothing listens at the address and port) or ``"timeout"``;
+    None otherwise. Libraries wrap the socket's error, sometimes only as text."""
+    seen, stack = set(), [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror):
+            return "name"
+        if isinstance(current, ConnectionRefusedError):
+            return "refused"
+        if isinstance(current, (TimeoutError, socket.timeout, requests.exceptions.Timeout)):
+            return "timeout"
+        stack.extend([current.__cause__, current.__context__])
+        stack.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    text = str(exc).lower()
+    for kind, markers in _NETWORK_FAILURES:
+        if any(marker in text for marker in markers):
+            return kind
+    return None
 
 
 def _http_status(exc):
@@ -534,6 +581,10 @@ class ExchangeProvider(CalendarProvider):
             )
         if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE" in text.upper() or "SSL" in text.upper():
             return errors.ConfigurationError(code="exchange_certificate", host=host)
+        failure = network_failure(exc)
+        if failure:
+            # told apart: a name that does not resolve fails at once, a silent server after the timeout
+            return errors.Unavailable(code="exchange_unreachable", host=host, failure=failure)
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) or (
             "Connection" in text or "timed out" in text.lower()
         ):
