@@ -204,12 +204,15 @@ class CalendarEvent(models.Model):
         if remote.timezone and remote.timezone in pytz.all_timezones_set:
             vals["synced_tz"] = remote.timezone
         attendee_cmds, partner_ids = [], []
+        owner_email = (account.email or account.user_id.email or "").lower()
         for attendee in remote.attendees:
             partner = partners.get(attendee.email)
             if not partner or partner.id in partner_ids:
                 continue
             partner_ids.append(partner.id)
-            attendee_cmds.append((0, 0, _attendee_vals(partner, attendee.response)))
+            # the calendar's owner answers in their own copy (kept apart by some providers)
+            state = (remote.own_response or attendee.response) if attendee.email == owner_email else attendee.response
+            attendee_cmds.append((0, 0, _attendee_vals(partner, state)))
         # the organiser attends their meeting (Odoo shows a calendar by attendee), with their own
         # answer when the provider lists them, else as having accepted (Graph lists them apart)
         organizer_partner = partners.get(remote.organizer_email) if remote.organizer_email else None
@@ -305,6 +308,7 @@ class CalendarEvent(models.Model):
             # the provider's list is not the meeting's (e.g. a Microsoft 365 meeting saved
             # without sending carries no attendees there): the attendees chosen in Odoo stay
             wanted = {pid: existing[pid].state for pid in existing}
+        wanted = self._answers_by_authority(remote, account, wanted, existing)
         removed = [pid for pid in existing if pid not in wanted]
         added = [pid for pid in wanted if pid not in existing]
         if removed or added:
@@ -317,14 +321,58 @@ class CalendarEvent(models.Model):
                 attendee.with_context(**SYNC_CONTEXT).write({"state": state})
 
     def _update_attendee_response(self, remote, account):
-        """Through an attendee's account only that attendee's answer is news."""
+        """Through an attendee's account only that attendee's answer is news. Returns True when
+        the copy has no answer yet and the attendee answered in Odoo (before the copy was bound):
+        that answer is still to be sent from the attendee's calendar."""
         self.ensure_one()
         email = (account.email or account.user_id.email or "").lower()
-        for attendee in remote.attendees:
-            if attendee.email == email:
-                mine = self.attendee_ids.filtered(lambda a: (a.email or "").lower() == email)
-                if mine and mine.state != attendee.response:
-                    mine.with_context(**SYNC_CONTEXT).write({"state": attendee.response})
+        mine = self.attendee_ids.filtered(lambda a: (a.email or "").lower() == email)[:1]
+        response = _own_response(remote, email)
+        if not mine or response is None or mine.state == response:
+            return False
+        if response == "needsAction":
+            return True
+        mine.with_context(**SYNC_CONTEXT).write({"state": response})
+        return False
+
+    def _answers_by_authority(self, remote, account, wanted, existing):
+        """The answers ``remote`` (read through ``account``) may set, from ``wanted`` ({partner id:
+        state} as the copy lists them): each account is the authority for its owner's answer, the
+        organiser's copy for everyone else's.
+
+        * The owner's answer comes from the copy (its own answer, ``own_response``, when the
+          provider keeps it apart), unless an answer given in Odoo still waits to be sent.
+        * The answer of someone whose own calendar binds this meeting comes from that calendar.
+        * A guest's copy says nothing of the others when the organiser's calendar binds the
+          meeting, nor when it lists them without their answers (``responses_known``).
+        """
+        own_email = (account.email or account.user_id.email or "").lower()
+        own_partner = account.user_id.partner_id.id
+        bindings = self.sudo().sync_binding_ids.filtered(lambda b: b.state not in ("to_delete", "gone"))
+        guest_copy = bool(remote.organizer_email) and remote.organizer_email != own_email
+        # a guest's copy waiting to be written carries the answer given in Odoo (``_push_answer``)
+        pending = bindings.filtered(lambda b: b.account_id == account and b.state == "to_push" and guest_copy)
+        others = bindings.filtered(lambda b: b.account_id != account)
+        authorities = set(others.account_id.user_id.partner_id.ids)
+        organiser_bound = guest_copy and any(
+            (b.account_id.email or b.account_id.user_id.email or "").lower() == remote.organizer_email for b in others
+        )
+        if organiser_bound:
+            # the organiser's copy says who attends: the guest's copy changes no one else
+            wanted = {pid: wanted.get(pid, existing[pid].state) for pid in existing}
+        for pid in list(wanted):
+            if pid not in existing:
+                continue
+            if pid == own_partner:
+                keep = bool(pending)
+            else:
+                keep = pid in authorities or organiser_bound or not remote.responses_known
+            if keep:
+                wanted[pid] = existing[pid].state
+        response = _own_response(remote, own_email)
+        if own_partner in wanted and response is not None and not pending:
+            wanted[own_partner] = response
+        return wanted
 
     def _sync_summary_text(self):
         self.ensure_one()
@@ -674,6 +722,13 @@ def _privacy_from_remote(remote, organizer, account):
     if organizer:
         return False
     return account.user_id.sudo().calendar_default_privacy or "private"
+
+
+def _own_response(remote, email):
+    """The answer of the copy's owner (``email``): kept apart by the provider, else their entry."""
+    if remote.own_response:
+        return remote.own_response
+    return next((a.response for a in remote.attendees if a.email == email), None)
 
 
 def _attendee_vals(partner, state):

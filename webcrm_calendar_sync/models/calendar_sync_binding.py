@@ -397,7 +397,7 @@ class CalendarSyncBinding(models.Model):
             )
 
     def _apply_link(self, account, link, Event, partners, users):
-        self.sudo().create(
+        binding = self.sudo().create(
             dict(
                 self._binding_vals(link.remote),
                 account_id=account.id,
@@ -408,8 +408,10 @@ class CalendarSyncBinding(models.Model):
         event = Event.browse(link.event_id)
         if link.remote.organizer_email and link.remote.organizer_email == (account.email or "").lower():
             event._update_from_remote(link.remote, account, partners, users)
-        else:
-            event._update_attendee_response(link.remote, account)
+        elif event._update_attendee_response(link.remote, account):
+            # the guest answered in Odoo before their copy arrived: the answer goes out from it now
+            binding.write({"state": "to_push", "push_attempts": 0, "last_error": False})
+            binding._wake_push()
 
     def _apply_update(self, account, update, partners, users):
         if self.event_id:
