@@ -335,6 +335,25 @@ class CalendarEvent(models.Model):
         mine.with_context(**SYNC_CONTEXT).write({"state": response})
         return False
 
+    def _take_answers_of_organiser_copy(self, remote, account):
+        """Take into Odoo the answers the organiser's copy ``remote`` (read through ``account``)
+        is the authority for: those of attendees whose own calendar does not bind the meeting, when
+        the copy knows them. Returns whether an answer changed."""
+        self.ensure_one()
+        if not remote.responses_known:
+            return False
+        own_partner = account.user_id.partner_id
+        others = self.sudo()._live_bindings().filtered(lambda b: b.account_id != account)
+        authorities = others.account_id.user_id.partner_id | own_partner
+        answers = {a.email: a.response for a in remote.attendees if a.response != "needsAction"}
+        changed = False
+        for attendee in self.sudo().attendee_ids:
+            response = answers.get((attendee.email or "").lower())
+            if response and attendee.partner_id not in authorities and attendee.state != response:
+                attendee.with_context(**SYNC_CONTEXT).write({"state": response})
+                changed = True
+        return changed
+
     def _answers_by_authority(self, remote, account, wanted, existing):
         """The answers ``remote`` (read through ``account``) may set, from ``wanted`` ({partner id:
         state} as the copy lists them): each account is the authority for its owner's answer, the

@@ -591,6 +591,10 @@ class CalendarSyncBinding(models.Model):
                         _("Changed in the external calendar too; the Odoo version was written over it."),
                         self.account_id.user_id,
                     )
+                    # the newer version may carry answers that reached the organiser's calendar
+                    # meanwhile (a reply): they are the attendees', not the change's, and stay
+                    if event._take_answers_of_organiser_copy(current, self.account_id):
+                        remote = event._to_remote(self.account_id)
                     result = provider.update_event(self.external_id, remote, etag=current.etag, send_invitations=send)
             else:
                 result = self._create_remote(provider, remote, send)

@@ -507,3 +507,26 @@ class TestGuestAnswers(CalendarSyncCase):
                 meeting = self.env["calendar.event"].search([("name", "=", f"Early {provider}")])
                 self.assertEqual(self.states(meeting)[self.bob.email], "accepted")
                 acc_b.unlink()
+
+    def test_organiser_change_written_over_a_reply_keeps_the_reply(self):
+        """Kim's reply reached Alice's calendar after its last sync; Alice then moves the meeting
+        in Odoo. The write meets a newer version (the reply): it keeps Kim's answer, in Alice's
+        calendar and in Odoo."""
+        for provider in ("google", "microsoft", "exchange"):
+            with self.subTest(provider=provider):
+                side = self.sides[provider]
+                acc_a = self.subscribe(self.alice, provider)
+                meeting = self.book().sudo()
+                meeting.with_user(self.alice).action_save_and_send_invitation()
+                self.push()
+                uid = meeting.sync_binding_ids.ical_uid
+                side.reply(self.alice.email, uid, self.kim.email, "declined")
+                later = meeting.start + dt.timedelta(hours=2)
+                meeting.with_user(self.alice).write({"start": later, "stop": later + dt.timedelta(hours=1)})
+                self.push()
+                self.assertEqual(side.start(self.alice.email, uid), later.replace(tzinfo=UTC))
+                self.assertEqual(side.answers(self.alice.email, uid)[self.kim.email], "declined")
+                acc_a._sync()
+                self.assertEqual(self.states(meeting)[self.kim.email], "declined")
+                meeting.with_context(calendar_sync_from_remote=True).unlink()
+                acc_a.unlink()
