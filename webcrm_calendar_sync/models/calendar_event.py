@@ -605,12 +605,14 @@ class CalendarEvent(models.Model):
         return super().action_archive()
 
     def action_apply_text_template(self):
-        """'Edit template': merge the template into the description now, to edit it by hand."""
+        """Merge the template into the description of saved meetings whose text the user has not
+        written or edited (a hand-made text is kept; the form asks). The form's 'Edit template'
+        does not call this: it works in the form, without saving."""
         for event in self.filtered("text_template_id"):
             # only a stored meeting text the user may read, through mail.template's rendering
             body = event._calendar_sync_merge_text(event.text_template_id)
-            if body is not False:
-                event.write({"description": body, "text_template_applied": True})
+            if body is not False and event._calendar_sync_text_untouched():
+                event.write({"description": body, "text_template_merged": body, "text_template_applied": True})
         return True
 
     def action_save_and_send_invitation(self):
@@ -632,7 +634,8 @@ class CalendarEvent(models.Model):
                     organizer=refused[0].user_id.name,
                 )
             )
-        self.filtered(lambda e: e.text_template_id and not e.text_template_applied).action_apply_text_template()
+        # the meeting text as the meeting is now, never over the user's own words unasked
+        self._calendar_sync_text_for_sending()
         self._outbox_mark(send_invitations=True)
         return {
             "type": "ir.actions.client",

@@ -4,7 +4,34 @@ Kept apart from ``calendar_event.py`` (the sync and the outbox): these fields an
 invitation report only read the bindings.
 """
 
+import pytz
+
 from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
+from odoo.tools.misc import babel_locale_parse, format_date, format_datetime, get_lang
+
+# the meeting's fields a meeting text is merged from: when one changes, a merged text the user has
+# not edited is merged again (in the form, and on a write such as a move in the calendar view)
+TEXT_FIELDS = (
+    "name",
+    "start",
+    "stop",
+    "duration",
+    "allday",
+    "start_date",
+    "stop_date",
+    "partner_ids",
+    "location",
+    "user_id",
+    "videocall_location",
+)
+
+
+def _text_key(value):
+    """A text as its reader sees it: a hand edit changes it, the editor's markup and spacing do not."""
+    text = html2plaintext(value or "").replace("\u200b", "").replace("\ufeff", "")
+    return " ".join(text.split())
 
 
 class CalendarEvent(models.Model):
@@ -31,6 +58,39 @@ class CalendarEvent(models.Model):
     text_template_id = fields.Many2one(
         domain=[("model", "=", "calendar.event"), ("calendar_sync_meeting_text", "=", True)],
         context={"default_model": "calendar.event", "default_calendar_sync_meeting_text": True},
+    )
+    text_template_merged = fields.Html(
+        "Merged text",
+        copy=False,
+        help="The template's text as last merged into the description (or kept by the user): the "
+        "description differs from it once edited by hand.",
+    )
+    text_template_stale = fields.Boolean(
+        "Text out of date",
+        compute="_compute_text_template_stale",
+        help="The description was written or edited by hand and the template merged for the meeting "
+        "as it is now gives another text (its time, subject or attendees changed).",
+    )
+    # set by the form's text buttons (no save): its onchange merges again, keeps the text or does
+    # what 'Edit template' does
+    text_template_action = fields.Selection(
+        [("edit", "Edit template"), ("merge", "Merge again"), ("keep", "Keep my text")], store=False
+    )
+    synced_text_when = fields.Char(
+        "When (text)",
+        compute="_compute_synced_text",
+        help="The meeting's date and time in words, in the user's language and time zone (for meeting texts).",
+    )
+    synced_text_guests = fields.Char(
+        "Guests (text)", compute="_compute_synced_text", help="The attendees who are not Odoo users, by name."
+    )
+    synced_text_attendees = fields.Char(
+        "Attendees (text)", compute="_compute_synced_text", help="The attendees by name, in alphabetical order."
+    )
+    synced_text_with = fields.Char(
+        "With (text)",
+        compute="_compute_synced_text",
+        help="The attendees' companies the subject does not already name.",
     )
     synced_organization_id = fields.Many2one(
         "res.partner",
@@ -132,19 +192,147 @@ class CalendarEvent(models.Model):
                 # (a meeting not saved yet, or booked by them) and its attendees' users by
                 # their real ids may edit it.
                 attendees = event.partner_ids._origin.user_ids | event._origin.partner_ids.user_ids
-                event.user_can_edit = (
-                    not event._origin.id or user == event.create_uid or user.id in attendees.ids
-                )
+                event.user_can_edit = not event._origin.id or user == event.create_uid or user.id in attendees.ids
 
-    @api.onchange("text_template_id")
+    @api.depends("name", "start", "stop", "allday", "start_date", "stop_date", "partner_ids.name")
+    @api.depends("partner_ids.user_ids", "partner_ids.commercial_partner_id.name")
+    @api.depends_context("uid", "lang")
+    def _compute_synced_text(self):
+        user = self.env.user
+        lang = get_lang(self.env).code
+        locale = babel_locale_parse(lang)
+        day_format = locale.date_formats["full"].pattern
+        time_format = locale.time_formats["short"].pattern
+        tz = user.tz if user.tz in pytz.all_timezones_set else "UTC"
+        for event in self:
+            when = ""
+            if event.allday and event.start_date:
+                first = format_date(self.env, event.start_date, lang, day_format)
+                last = format_date(self.env, event.stop_date or event.start_date, lang, day_format)
+                when = first if first == last else f"{first} \u2013 {last}"
+            elif event.start:
+                stop = event.stop or event.start
+                first_day = format_datetime(self.env, event.start, tz, day_format, lang)
+                last_day = format_datetime(self.env, stop, tz, day_format, lang)
+                first = format_datetime(self.env, event.start, tz, time_format, lang)
+                last = format_datetime(self.env, stop, tz, time_format, lang)
+                if first_day == last_day:
+                    when = f"{first_day} {first}\u2013{last}"
+                else:
+                    when = f"{first_day} {first} \u2013 {last_day} {last}"
+            event.synced_text_when = when
+            # in alphabetical order: the same text whatever order the form or the database gives
+            event.synced_text_attendees = ", ".join(sorted(event.partner_ids.mapped("name"), key=str.casefold))
+            guests = event.partner_ids.filtered(lambda p: not p.user_ids).mapped("name")
+            event.synced_text_guests = ", ".join(sorted(guests, key=str.casefold))
+            subject = (event.name or "").casefold()
+            companies = event.partner_ids.commercial_partner_id.filtered("is_company").mapped("name")
+            event.synced_text_with = ", ".join(
+                sorted((name for name in set(companies) if name.casefold() not in subject), key=str.casefold)
+            )
+
+    @api.depends("text_template_id", "text_template_merged", "text_template_applied", "description", *TEXT_FIELDS)
+    @api.depends_context("uid", "lang")
+    def _compute_text_template_stale(self):
+        for event in self:
+            event.text_template_stale = event._calendar_sync_text_stale()
+
+    def _calendar_sync_text_untouched(self):
+        """The description holds nothing the user wrote: empty, or the text last merged."""
+        self.ensure_one()
+        text = _text_key(self.description)
+        return not text or (bool(self.text_template_merged) and text == _text_key(self.text_template_merged))
+
+    def _calendar_sync_text_stale(self, fresh=None):
+        """Written or edited by hand, and the template now gives another text than the one the
+        user wrote over (or kept): the user is asked before anything is merged or sent."""
+        self.ensure_one()
+        if not self.text_template_id or self._calendar_sync_text_untouched():
+            return False
+        if not self.text_template_merged and self.text_template_applied:
+            return False  # merged before the merged text was kept: nothing to compare with
+        if fresh is None:
+            fresh = self._calendar_sync_merge_text(self.text_template_id)
+        return fresh is not False and _text_key(fresh) != _text_key(self.text_template_merged)
+
+    def _calendar_sync_put_text(self, fresh):
+        self.description = fresh
+        self.text_template_merged = fresh
+        self.text_template_applied = True
+
+    @api.onchange("text_template_id", *TEXT_FIELDS)
     def _onchange_text_template_id(self):
         """Choosing a text template merges it into the description at once, in the form: the
-        user sees and edits the real text before anything is saved or written anywhere."""
+        user sees and edits the real text before anything is saved or written anywhere. The
+        merged text follows the meeting (time, subject, attendees...) until the user edits it;
+        then it is kept, and text_template_stale asks the user."""
         for event in self.filtered("text_template_id"):
-            text = event._calendar_sync_merge_text(event.text_template_id)
-            if text is not False:
-                event.description = text
+            if event._calendar_sync_text_untouched():
+                fresh = event._calendar_sync_merge_text(event.text_template_id)
+                if fresh is not False:
+                    event._calendar_sync_put_text(fresh)
+
+    @api.onchange("text_template_action")
+    def _onchange_text_template_action(self):
+        """The form's text buttons, without saving: 'Merge again' replaces the description with
+        the template's text (the user was told it replaces their edits), 'Keep my text' keeps it
+        as it is for the meeting as it is now, 'Edit template' merges only a text the user has
+        not written (a hand-made one is kept, and the user is asked)."""
+        for event in self:
+            action = event.text_template_action
+            event.text_template_action = False
+            if not action or not event.text_template_id:
+                continue
+            fresh = event._calendar_sync_merge_text(event.text_template_id)
+            if fresh is False:
+                continue
+            if action == "merge" or (action == "edit" and event._calendar_sync_text_untouched()):
+                event._calendar_sync_put_text(fresh)
+            elif action == "keep":
+                event.text_template_merged = fresh
                 event.text_template_applied = True
+
+    def write(self, vals):
+        # a merged text the user has not edited follows the meeting (moved in the calendar view...)
+        follow = self.browse()
+        if (
+            not self.env.context.get("calendar_sync_from_remote")
+            and set(TEXT_FIELDS) & set(vals)
+            and not {"description", "text_template_merged", "text_template_id"} & set(vals)
+        ):
+            follow = self.filtered(lambda e: e.text_template_id and e.text_template_merged)
+            follow = follow.filtered(lambda e: e._calendar_sync_text_untouched())
+        result = super().write(vals)
+        for event in follow:
+            fresh = event._calendar_sync_merge_text(event.text_template_id)
+            if fresh is not False and _text_key(fresh) != _text_key(event.text_template_merged):
+                super(CalendarEvent, event).write({"description": fresh, "text_template_merged": fresh})
+        return result
+
+    def _calendar_sync_text_for_sending(self):
+        """Before the invitations leave: a text the user has not edited is merged again for the
+        meeting as it is now; a hand-made text the meeting no longer matches stops the sending
+        until the user chose (merge again, or keep it)."""
+        fresh_texts = {}
+        for event in self.filtered("text_template_id"):
+            fresh = event._calendar_sync_merge_text(event.text_template_id)
+            if fresh is False:
+                continue
+            if event._calendar_sync_text_stale(fresh):
+                raise UserError(
+                    _(
+                        "The text of “%s” was written or edited by hand and no longer matches the meeting: its "
+                        "time, subject or attendees changed since the template was merged. Nothing was sent. "
+                        "Choose “Merge again” (the template's text replaces yours) or “Keep my text” above the "
+                        "description, then send the invitation again.",
+                        event.name or _("this meeting"),
+                    )
+                )
+            if event._calendar_sync_text_untouched():
+                fresh_texts[event] = fresh
+        for event, fresh in fresh_texts.items():
+            if not event.text_template_applied or _text_key(fresh) != _text_key(event.description):
+                event.write({"description": fresh, "text_template_merged": fresh, "text_template_applied": True})
 
     def _calendar_sync_text_template(self, template):
         """``template`` as stored in the database, if it is a meeting text the current user may

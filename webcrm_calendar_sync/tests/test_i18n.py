@@ -96,7 +96,14 @@ class TestSwedish(CalendarSyncCase):
         event = (
             self.env["calendar.event"]
             .with_user(self.alice)
-            .new({"name": "Kvartalsgenomgång", "user_id": self.alice.id})
+            .new(
+                {
+                    "name": "Kvartalsgenomgång",
+                    "user_id": self.alice.id,
+                    "start": "2026-12-07 12:00:00",  # 13:00 in Stockholm, Alice's zone
+                    "stop": "2026-12-07 13:00:00",
+                }
+            )
         )
         event.partner_ids = self.alice.partner_id | self.ann
         event.location = "Rum Kiruna"
@@ -104,6 +111,8 @@ class TestSwedish(CalendarSyncCase):
         for value in ("Hej", "Ann Andersson", "Du är inbjuden till", "Kvartalsgenomgång", "med", "Acme AB"):
             self.assertIn(value, text)
         self.assertIn("Var: Rum Kiruna", text)
+        # the time in words, in Alice's language and zone (not "2026-12-07 vid (13:00:00 Till 14:00:00)")
+        self.assertIn("När: måndag 7 december 2026 13:00\u201314:00", text)
         self.assertIn("Organisatör: Alice", text)
         self.assertNotIn("You are invited", text)
         self.assertFalse(PLACEHOLDER.search(text), "a raw placeholder was left")

@@ -1,10 +1,11 @@
 """Tours of the meeting text template and of 'Save and send invitation' in the quick-create dialog."""
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools import html2plaintext
 
 from ..engine.events import Window
 from .test_ui import CALENDAR_URL, CalendarUiCase
@@ -68,6 +69,27 @@ class TestInvitationUi(CalendarUiCase):
             self.assertIn(value, remote.description)
         self.assertFalse(PLACEHOLDER.search(remote.description), "a raw placeholder was written to the calendar")
         self.assertEqual([guests for _id, guests in calendar.invitations], [["ann@acme.test"]])
+
+    def test_live_meeting_text_follows_the_meeting_until_edited(self):
+        self.alice.tz = "UTC"  # the browser's zone here: the form's times read as the text's
+        with self.memory_providers():
+            self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_live_text_tour", login="alice")
+        event = self.env["calendar.event"].search([("name", "=", "Quarterly review with Acme AB")])
+        self.assertEqual(len(event), 1, "saved once, by Save and send invitation")
+        self.assertEqual(event.stop - event.start, timedelta(minutes=90))
+        stored = str(event.description)
+        # the time in words as it was when it left: the end of the last change (an hour and a half)
+        when = event.with_user(self.alice).synced_text_when
+        self.assertIn(f"When: {when}</li>", stored)
+        self.assertIn(event.stop.strftime("%-I:%M"), when)  # Alice's zone is UTC here
+        self.assertEqual(stored.count("Acme AB"), 1, "no 'with Acme AB' after a subject that names it")
+        self.assertNotIn("Hi Ann", stored, "the user chose to merge again")
+        self.assertFalse(PLACEHOLDER.search(stored))
+        self.assertFalse(event.with_user(self.alice).text_template_stale)
+        with self.memory_providers():
+            self.push()
+        (remote,) = self.calendars[self.account.id].events.values()
+        self.assertIn(html2plaintext(f"<p>When: {when}</p>"), remote.description)
 
     def test_quick_create_save_and_send_invitation(self):
         with self.memory_providers():

@@ -54,7 +54,12 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_meeting_text_tour"
             timeout: 30000, // a server round trip on a loaded machine
         },
         {
-            trigger: ".o_form_view button[name=action_apply_text_template]:contains(Edit template)",
+            content: "Edit template works in the form: the meeting is not saved",
+            trigger: ".o_form_view .o_calendar_sync_text_button[data-action=edit]:contains(Edit template)",
+            run: "click",
+        },
+        {
+            trigger: "body:has(.o_form_editable):not(:has(.o_calendar_sync_text_stale)) .o_form_status_indicator .o_form_button_save:visible",
         },
         {
             content: "No raw placeholder in the preview",
@@ -82,6 +87,112 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_meeting_text_tour"
             content: "The meeting is saved, with nothing left unsaved in the form",
             trigger: "body:not(:has(.o_form_dirty)) .o_breadcrumb:contains(Quarterly review)",
             timeout: 30000, // a server round trip on a loaded machine
+        },
+    ],
+});
+
+/**
+ * Issue 23: the merged text follows the meeting until the user edits it; then the user is told it
+ * no longer matches and chooses. Nothing is saved before "Save and send invitation".
+ */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_live_text_tour", {
+    steps: () => [
+        {
+            trigger: ".o-calendar-button-new",
+            run: "click",
+        },
+        {
+            content: "The template first (the form's default time, no subject yet)",
+            trigger: ".o_form_view .o_field_widget[name=text_template_id] input",
+            run: "edit invitation",
+        },
+        {
+            trigger: ".o_field_widget[name=text_template_id] .dropdown-item:contains(Synced meeting: invitation text)",
+            run: "click",
+        },
+        {
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to a meeting)",
+            timeout: 30000, // a server round trip on a loaded machine
+        },
+        {
+            content: "Invite Ann (of Acme AB)",
+            trigger: ".o_form_view .o_field_widget[name=partner_ids] input",
+            run: "edit Ann",
+        },
+        {
+            trigger: ".ui-autocomplete .dropdown-item:contains(Ann Andersson)",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_view .o_field_widget[name=name] input",
+            run: "edit Quarterly review with Acme AB",
+        },
+        {
+            content: "Two hours instead of one",
+            trigger: ".o_form_view .o_field_widget[name=duration] input",
+            run: "edit 02:00 && click .o_form_view .o_field_widget[name=name] input",
+        },
+        {
+            content: "The text follows: the subject, Ann, the new end time (the test checks the time), no 'with Acme AB' twice",
+            trigger:
+                ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to Quarterly review with Acme AB.):contains(Hello Ann Andersson,)",
+            timeout: 30000,
+        },
+        {
+            trigger: "body:not(:has(.o_calendar_sync_text_stale))",
+        },
+        {
+            content: "Edit the greeting by hand",
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable p:contains(Hello)",
+            run: "editor Hi Ann, here is the plan:",
+        },
+        {
+            content: "Leave the description: its edit is taken, as when the user clicks elsewhere",
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable:contains(Hi Ann, here is the plan:)",
+            run() {
+                // headless Chromium's page has no focus, so leaving the editor dispatches no blur
+                this.anchor.dispatchEvent(new FocusEvent("blur"));
+            },
+        },
+        {
+            content: "The meeting changes: an hour and a half",
+            trigger: ".o_form_view .o_field_widget[name=duration] input",
+            run: "edit 01:30 && click .o_form_view .o_field_widget[name=name] input",
+        },
+        {
+            content: "The hand-made text is kept, and the user is told it no longer matches",
+            trigger: ".o_calendar_sync_text_stale:contains(no longer matches the meeting) .o_calendar_sync_text_button[data-action=merge]:contains(Merge again)",
+            timeout: 30000,
+        },
+        {
+            trigger: ".o_field_widget[name=description] .odoo-editor-editable:contains(Hi Ann, here is the plan:)",
+        },
+        {
+            content: "Nothing was saved: the meeting is still new",
+            trigger: ".o_form_status_indicator .o_form_button_save:visible",
+        },
+        {
+            content: "Merge again",
+            trigger: ".o_calendar_sync_text_stale .o_calendar_sync_text_button[data-action=merge]",
+            run: "click",
+        },
+        {
+            trigger:
+                "body:not(:has(.o_calendar_sync_text_stale)) .o_field_widget[name=description] .odoo-editor-editable:contains(Hello Ann Andersson,):not(:contains(Hi Ann))",
+            timeout: 30000,
+        },
+        {
+            content: "Save and send invitation",
+            trigger: ".o_form_view button[name=action_save_and_send_invitation]",
+            run: "click",
+        },
+        {
+            trigger: ".o_notification:contains(to 1 attendee)",
+            timeout: 30000,
+        },
+        {
+            trigger: "body:not(:has(.o_form_dirty)) .o_breadcrumb:contains(Quarterly review)",
+            timeout: 30000,
         },
     ],
 });
