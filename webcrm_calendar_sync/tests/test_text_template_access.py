@@ -93,3 +93,27 @@ class TestTextTemplateAccess(CalendarSyncCase):
         )
         text = event._calendar_sync_merge_text(unsaved)
         self.assertFalse(text)
+
+    def test_synced_and_typed_text_is_merged_as_text_never_evaluated(self):
+        # a subject, place and attendee name that came from a provider (or a caller) and look like
+        # template code or HTML: the stored template outputs them as text (t-out escapes)
+        guest = self.env["res.partner"].create({"name": "<script>alert(1)</script>", "email": "x@client.test"})
+        event = (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .new(
+                {
+                    "name": EVIL_INLINE,
+                    "location": EVIL_QWEB,
+                    "start": "2026-12-07 12:00:00",
+                    "stop": "2026-12-07 13:00:00",
+                    "partner_ids": [(6, 0, [self.alice.partner_id.id, guest.id])],
+                }
+            )
+        )
+        text = str(event._calendar_sync_merge_text(self.template))
+        self.assertNotIn(SECRET, text)
+        self.assertIn("{{ object.env[", text, "the subject is shown as it was typed")
+        self.assertIn("&lt;script&gt;", text)
+        self.assertNotIn("<script>", text)
+        self.assertIn("&lt;p&gt;Hi &lt;t t-out=", text, "the place is text, not markup")
