@@ -107,6 +107,31 @@ def test_google_answer_to_an_organiser_elsewhere_is_a_reply(google_server):
     ]
 
 
+def test_google_guest_answers_one_instance_of_a_series(google_server):
+    server = google_server
+    server.calendars.clear()
+    server.add_user(BOB)
+    ann, bob = google_provider(server, ANN), google_provider(server, BOB)
+    start = (NOW + dt.timedelta(days=1)).replace(hour=9)
+    server.add_event(
+        ANN,
+        {
+            "summary": "Daily",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+            "recurrence": ["RRULE:FREQ=DAILY;COUNT=3"],
+            "attendees": [{"email": ANN, "organizer": True, "responseStatus": "accepted"}, {"email": BOB}],
+        },
+    )
+    copies = sorted(bob.list_changes(None, WINDOW).events, key=lambda e: e.start)
+    assert len(copies) == 3 and {c.own_response for c in copies} == {NEEDS_ACTION}
+    assert bob.respond_event(copies[1].external_id, DECLINED).own_response == DECLINED
+    mine = {e.start: e.own_response for e in bob.list_changes(None, WINDOW).events}
+    assert [mine[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]
+    theirs = {e.start: by_email(e)[BOB] for e in ann.list_changes(None, WINDOW).events}
+    assert [theirs[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]
+
+
 # -- Microsoft 365 ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def graph_server():
@@ -161,6 +186,35 @@ def test_graph_guest_copy_lists_answers_as_none_and_keeps_its_own_apart(graph_se
     # an invitee outside answers: the organiser's event shows it
     server.reply(ANN, created.raw["iCalUId"], KIM, "tentativelyAccepted")
     assert by_email(ann.get_event(created.external_id))[KIM] == TENTATIVE_RESPONSE
+
+
+def test_graph_guest_answers_one_occurrence_of_a_series(graph_server):
+    server = graph_server
+    server.mailboxes.clear()
+    ann, bob = graph_provider(server, ANN), graph_provider(server, BOB)
+    start = (NOW + dt.timedelta(days=1)).replace(hour=9)
+    server.add_event(
+        ANN,
+        {
+            "subject": "Weekly",
+            "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "end": {"dateTime": (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
+            "attendees": [{"emailAddress": {"address": BOB, "name": "Bob"}, "type": "required"}],
+            "recurrence": {
+                "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [start.strftime("%A").lower()]},
+                "range": {"type": "numbered", "startDate": start.date().isoformat(), "numberOfOccurrences": 3},
+            },
+        },
+    )
+    copies = sorted(bob.list_changes(None, WINDOW).events, key=lambda e: e.start)
+    assert len(copies) == 3 and {c.own_response for c in copies} == {NEEDS_ACTION}
+    answered = bob.respond_event(copies[1].external_id, DECLINED)
+    assert answered.own_response == DECLINED
+    # that occurrence alone, in Bob's calendar and in Ann's
+    mine = {e.start: e.own_response for e in bob.list_changes(None, WINDOW).events}
+    assert [mine[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]
+    theirs = {e.start: by_email(e)[BOB] for e in ann.list_changes(None, WINDOW).events}
+    assert [theirs[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]
 
 
 def test_graph_organiser_cannot_answer_own_meeting(graph_server):
@@ -227,3 +281,33 @@ def test_exchange_guest_answer_is_a_response_item_the_organiser_takes(ews_server
     # an invitee outside answers
     server.reply(ANN, "u-1", KIM, "Decline")
     assert by_email(ann.get_event(organiser.external_id))[KIM] == DECLINED
+
+
+def test_exchange_guest_answers_one_occurrence_of_a_series(ews_server):
+    server = ews_server
+    server.mailboxes.clear()
+    server.add_mailbox(ANN, "ann-pw")
+    server.add_mailbox(BOB, "bob-pw")
+    start = (NOW + dt.timedelta(days=1)).replace(hour=9)
+    series = {"pattern": "daily", "interval": 1, "count": 3}
+    guests = [(BOB, "Bob", "Unknown")]
+    for email, organizer in ((ANN, None), (BOB, (ANN, "Ann"))):
+        server.add_item(
+            email,
+            subject="Daily",
+            start=start,
+            end=start + dt.timedelta(hours=1),
+            attendees=guests,
+            uid="series-1",
+            recurrence=series,
+            organizer=organizer,
+        )
+    bob = ews_provider(server, BOB, "bob-pw")
+    copies = sorted(bob.list_changes(None, WINDOW).events, key=lambda e: e.start)
+    assert len(copies) == 3 and {c.own_response for c in copies} == {NEEDS_ACTION}
+    bob.respond_event(copies[1].external_id, DECLINED)
+    mine = {e.start: e.own_response for e in bob.list_changes(None, WINDOW).events}
+    assert [mine[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]
+    ann = ews_provider(server, ANN, "ann-pw")
+    theirs = {e.start: by_email(e)[BOB] for e in ann.list_changes(None, WINDOW).events}
+    assert [theirs[c.start] for c in copies] == [NEEDS_ACTION, DECLINED, NEEDS_ACTION]

@@ -277,9 +277,12 @@ class FakeEWS(LocalServer):
                 return item
         return None
 
-    def _take_response(self, box, item, email, response):
+    def _take_response(self, box, item, email, response, index=None):
+        """``email``'s answer on ``item`` (on its occurrence ``index`` alone, when given)."""
+        target = item if index is None else item["modified"].setdefault(index, {})
         for key in ("required", "optional"):
-            item[key] = [(a[0], a[1], response) if a[0].lower() == email else a for a in item[key]]
+            attendees = target.get(key, item[key])
+            target[key] = [(a[0], a[1], response) if a[0].lower() == email else a for a in attendees]
         self._touch(box, item)
 
     def remove_item(self, email, item_id):
@@ -701,21 +704,29 @@ class FakeEWS(LocalServer):
         response = {"AcceptItem": "Accept", "DeclineItem": "Decline", "TentativelyAcceptItem": "Tentative"}
         response = response[_local(element.tag)]
         ref = element.find("t:ReferenceItemId", NS)
-        item = box.items.get(ref.get("Id") if ref is not None else None)
-        if item is None:
-            return self._error("CreateItem", "ErrorItemNotFound", "The specified object was not found in the store.")
+        try:
+            item = self._find(box, ref.get("Id") if ref is not None else "")
+        except EwsFault as exc:
+            return self._error("CreateItem", exc.code, exc.message)
         organizer = item["organizer"][0].lower()
         if organizer == box.email:
             return self._error(
                 "CreateItem", "ErrorInvalidReferenceItem", "The meeting organizer cannot respond to the meeting."
             )
-        item["my_response"] = response
-        self._touch(box, item)
+        index = item.get("index") if item["type"] in ("Occurrence", "Exception") else None
+        if index is not None:
+            # one occurrence answered: an exception of the series, for the organiser too
+            master = box.items[item["master_id"]]
+            master["modified"].setdefault(index, {})["my_response"] = response
+            self._touch(box, master)
+        else:
+            box.items[item["id"]]["my_response"] = response
+            self._touch(box, box.items[item["id"]])
         if disposition != "SaveOnly":
             other = self.mailboxes.get(organizer)
             target = self._organizer_item(other, item["uid"]) if other else None
             if target is not None:
-                self._take_response(other, target, box.email, response)
+                self._take_response(other, target, box.email, response, index)
             else:
                 self.replies.append((organizer, item["uid"], box.email, response))
         return self._ok("CreateItem", "<m:Items/>")

@@ -208,7 +208,15 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 attendee["responseStatus"] = response
         organizer_email = (copy_event.get("organizer") or {}).get("email", "").lower()
         event = self._organizer_event(organizer_email, copy_event.get("iCalUID"))
-        if event is not None:
+        if event is not None and copy_event.get("recurringEventId"):
+            # one instance answered: the organiser's instance that starts at the same time alone
+            instance_id = f"{event['id']}_{copy_event['id'].rpartition('_')[2]}"
+            instance = self._instance_exception(organizer_email, event, instance_id)
+            for attendee in instance.get("attendees") or []:
+                if attendee.get("email", "").lower() == email:
+                    attendee["responseStatus"] = response
+            self._stamp(instance)
+        elif event is not None:
             self._take_answer(organizer_email, event, email, response)
         else:
             self.replies.append(

@@ -197,6 +197,7 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
     def _organizer_event(self, organizer_email, ical_uid):
         for event in self.mailboxes.get(organizer_email, {}).values():
             live = event.get("isOrganizer") and not event.get("_deleted") and event.get("type") != "exception"
+            live = live and event.get("type") != "occurrence"
             if live and event.get("iCalUId") == ical_uid:
                 return event
         return None
@@ -208,8 +209,11 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         self._stamp(event)
 
     def _respond(self, email, event_id, action, body):
-        """POST /me/events/{id}/accept | decline | tentativelyAccept."""
+        """POST /me/events/{id}/accept | decline | tentativelyAccept (of a whole meeting or series,
+        or of one occurrence: that occurrence alone, for the organiser too)."""
         event = self.mailboxes[email].get(event_id)
+        if event is None and "_OCC" in event_id:
+            event = self._occurrence(email, event_id)  # an occurrence answered becomes an exception
         if event is None or event.get("_deleted"):
             raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         if event.get("isOrganizer"):
@@ -223,6 +227,13 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         if data.get("sendResponse", True):
             organizer_email = event["organizer"]["emailAddress"]["address"].lower()
             target = self._organizer_event(organizer_email, event.get("iCalUId"))
+            if target is not None and "_OCC" in event_id:
+                # the organiser's occurrence that starts at the same time
+                stamp = event_id.rpartition("_OCC")[2]
+                occurrence_id = f"{target['id']}_OCC{stamp}"
+                target = self.mailboxes[organizer_email].get(occurrence_id) or self._occurrence(
+                    organizer_email, occurrence_id
+                )
             if target is not None:
                 self._take_answer(target, email, response)
             else:
