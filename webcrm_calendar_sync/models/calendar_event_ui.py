@@ -232,10 +232,13 @@ class CalendarEvent(models.Model):
             )
 
     @api.depends("text_template_id", "text_template_merged", "text_template_applied", "description", *TEXT_FIELDS)
+    @api.depends("user_can_edit")
     @api.depends_context("uid", "lang")
     def _compute_text_template_stale(self):
         for event in self:
-            event.text_template_stale = event._calendar_sync_text_stale()
+            # asked of those who may change the meeting only (a colleague's private meeting is
+            # never merged for a reader who sees it as Busy)
+            event.text_template_stale = event.user_can_edit and event._calendar_sync_text_stale()
 
     def _calendar_sync_text_untouched(self):
         """The description holds nothing the user wrote: empty, or the text last merged."""
