@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from odoo.tests import tagged
 
 from ..engine.events import Window
-from .test_ui import CalendarUiCase
+from .test_ui import CALENDAR_URL, CalendarUiCase
 
 UTC = timezone.utc
 
@@ -15,7 +15,8 @@ class TestGuestRemovalUi(CalendarUiCase):
     def setUp(self):
         super().setUp()
         self.patch_window(Window.around(datetime.now(UTC), 30, 30))
-        start = datetime.now(UTC).replace(tzinfo=None, microsecond=0) + timedelta(days=2)
+        # today at 10:00 (UTC, the browser's zone here): in the calendar view's week
+        start = datetime.now(UTC).replace(tzinfo=None, hour=10, minute=0, second=0, microsecond=0)
         self.meeting = (
             self.env["calendar.event"]
             .with_context(calendar_sync_from_remote=True)
@@ -65,3 +66,12 @@ class TestGuestRemovalUi(CalendarUiCase):
         self.start_tour(self.url(), "webcrm_calendar_sync_organiser_removal_tour", login="alice")
         self.assertTrue(self.meeting.exists() and self.meeting.active, "kept: the tour answered Keep it")
         self.assertEqual(self.binding_a.state, "synced")
+
+    def test_a_guests_delete_from_the_calendar_view_asks_to_decline(self):
+        with self.memory_providers():
+            self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_guest_removal_calendar_tour", login="bob")
+        self.assertTrue(self.meeting.exists() and self.meeting.active)
+        bob = self.meeting.attendee_ids.filtered(lambda a: a.partner_id == self.bob.partner_id)
+        self.assertEqual(bob.state, "declined")
+        self.assertEqual(self.binding_a.state, "synced")
+        self.assertEqual(self.binding_b.state, "to_push")

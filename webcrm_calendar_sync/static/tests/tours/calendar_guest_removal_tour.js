@@ -65,3 +65,30 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_organiser_removal_
         },
     ],
 });
+
+/** The same from the calendar view: the pop-over's Delete asks, and a guest's is a decline. */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_guest_removal_calendar_tour", {
+    steps: () => [
+        {
+            content: "Open the meeting's pop-over",
+            trigger: ".o_calendar_renderer .fc-event:contains(Offer review)",
+            run: "click",
+        },
+        {
+            trigger: ".o_cw_popover .o_cw_popover_delete",
+            run: "click",
+        },
+        {
+            content: "The question says it is a decline for the guest only",
+            trigger: ".modal .modal-title:contains(Decline and remove from your calendar?)",
+        },
+        {
+            trigger: ".modal .modal-footer button:contains(Decline)",
+            run: "click",
+        },
+        {
+            content: "The meeting stays in the calendar (declined)",
+            trigger: "body:not(:has(.modal)) .o_calendar_renderer .fc-event:contains(Offer review)",
+        },
+    ],
+});
