@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 import uuid
 from datetime import datetime, time, timedelta
@@ -353,6 +354,24 @@ class CalendarEvent(models.Model):
                 attendee.with_context(**SYNC_CONTEXT).write({"state": response})
                 changed = True
         return changed
+
+    def _keep_guest_answers(self, remote, current, account):
+        """``remote`` (this meeting as it is about to be written over ``current``, the newer
+        version in the organiser's calendar) with the answers ``current`` holds of the guests whose
+        own calendar binds the meeting: their reply may have reached the organiser's calendar before
+        their own calendar was read; an answer given in Odoo that still waits to be sent stays."""
+        self.ensure_one()
+        if not current.responses_known:
+            return remote
+        guests = self.sudo()._live_bindings().filtered(lambda b: b.account_id != account and b.state != "to_push")
+        emails = {(b.account_id.email or b.account_id.user_id.email or "").lower() for b in guests} - {""}
+        answers = {a.email: a.response for a in current.attendees if a.email in emails and a.response != "needsAction"}
+        if not answers:
+            return remote
+        attendees = [
+            dataclasses.replace(a, response=answers[a.email]) if a.email in answers else a for a in remote.attendees
+        ]
+        return remote.replace(attendees=attendees)
 
     def _answers_by_authority(self, remote, account, wanted, existing):
         """The answers ``remote`` (read through ``account``) may set, from ``wanted`` ({partner id:

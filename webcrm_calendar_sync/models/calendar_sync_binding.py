@@ -595,6 +595,7 @@ class CalendarSyncBinding(models.Model):
                     # meanwhile (a reply): they are the attendees', not the change's, and stay
                     if event._take_answers_of_organiser_copy(current, self.account_id):
                         remote = event._to_remote(self.account_id)
+                    remote = event._keep_guest_answers(remote, current, self.account_id)
                     result = provider.update_event(self.external_id, remote, etag=current.etag, send_invitations=send)
             else:
                 result = self._create_remote(provider, remote, send)

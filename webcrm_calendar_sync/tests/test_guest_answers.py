@@ -533,3 +533,45 @@ class TestGuestAnswers(CalendarSyncCase):
                 self.assertEqual(self.states(meeting)[self.kim.email], "declined")
                 meeting.with_context(calendar_sync_from_remote=True).unlink()
                 acc_a.unlink()
+
+    def test_organiser_change_keeps_a_guest_answer_not_yet_read(self):
+        """Bob (Microsoft 365) answers Maybe in Outlook; his reply reaches Alice's calendar (Google,
+        then Exchange) before any sync reads it, and Alice moves the meeting in Odoo, where Bob's
+        answer is still Yes. Alice's calendar keeps Bob's newer answer, and so does Odoo."""
+        acc_b = self.subscribe(self.bob, "microsoft")
+        B = self.sides["microsoft"]
+        alice, bob = self.alice.email, self.bob.email
+        for provider in ("google", "exchange"):
+            # a failing provider leaves nothing behind for the next one
+            with self.subTest(provider=provider), self.env.cr.savepoint():
+                A = self.sides[provider]
+                acc_a = self.subscribe(self.alice, provider)
+                meeting = self.book().sudo()
+                meeting.with_user(self.alice).action_save_and_send_invitation()
+                self.push()
+                uid = meeting.sync_binding_ids.ical_uid
+                start = A.start(alice, uid)
+                B.deliver(bob, uid, "Offer review", start, start + dt.timedelta(hours=1), alice, [bob, self.kim.email])
+                acc_b._sync()
+                meeting.attendee_ids.filtered(lambda a: a.partner_id == self.bob.partner_id).with_user(
+                    self.bob
+                ).do_accept()
+                self.push()
+                self.mail(B, A)
+                acc_a._sync()
+                self.assertEqual(A.answers(alice, uid)[bob], "accepted")
+                # Maybe in Outlook; the reply reaches Alice's calendar; nothing is read yet
+                binding_b = meeting.sync_binding_ids.filtered(lambda b: b.account_id == acc_b)
+                acc_b._get_provider().respond_event(binding_b.external_id, "tentative")
+                self.mail(B, A)
+                later = meeting.start + dt.timedelta(hours=3)
+                meeting.with_user(self.alice).write({"start": later, "stop": later + dt.timedelta(hours=1)})
+                self.push()
+                self.assertEqual(A.start(alice, uid), later.replace(tzinfo=UTC))
+                self.assertEqual(A.answers(alice, uid)[bob], "tentative")
+                acc_a._sync()
+                acc_b._sync()
+                self.assertEqual(self.states(meeting)[bob], "tentative")
+                self.assertEqual(A.answers(alice, uid)[bob], "tentative")
+                meeting.with_context(calendar_sync_from_remote=True).unlink()
+                acc_a.unlink()
