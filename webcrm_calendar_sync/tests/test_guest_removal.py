@@ -10,10 +10,27 @@ which of the two is about to happen.
 """
 
 import datetime as dt
+import urllib.parse
+
+import requests
+from exchangelib.protocol import CachingProtocol
 
 from odoo.exceptions import UserError
 
-from .common import ALICE, BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
+from ..engine.testing.fake_ews import FakeEWS
+from .common import (
+    ALICE,
+    BOB,
+    FAKE_SERVER_WINDOW,
+    NOW,
+    CalendarSyncCase,
+    FakeEWSCase,
+    FakeGoogleCase,
+    FakeGraphCase,
+    start_fake_google,
+    start_fake_graph,
+)
+from .test_guest_answers import _EwsSide, _GoogleSide, _GraphSide  # the services as the guest scenario plays them
 
 KIM = "kim@client.test"
 
@@ -207,3 +224,108 @@ class TestGuestRemovalExchange(_GuestRemoval, FakeEWSCase):
 
     def cancellations(self):
         return [i for i in self.server.invitations if i[0] == "cancel"]
+
+
+class TestGuestRemovalAcrossServices(CalendarSyncCase):
+    """The guest scenario's last steps, organiser and guest on different services: Bob deletes the
+    meeting in Odoo (a decline from his calendar, carried to Alice's as a reply between services),
+    then Alice deletes it (cancelled for all)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.google = start_fake_google(cls)
+        cls.graph = start_fake_graph(cls)
+        cls.ews = FakeEWS(auth=("ntlm", "basic")).start()
+        cls.addClassCleanup(cls.ews.stop)
+        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.ews.ca_file}).execute()
+        cls.kim = cls.env["res.partner"].create({"name": "Kim Customer", "email": KIM})
+        cls.sides = {
+            "google": _GoogleSide(cls.google),
+            "microsoft": _GraphSide(cls.graph),
+            "exchange": _EwsSide(cls.ews),
+        }
+
+    def setUp(self):
+        super().setUp()
+        self.google.calendars.clear()
+        self.graph.mailboxes.clear()
+        self.ews.mailboxes.clear()
+        for server in (self.google, self.graph, self.ews):
+            server.invitations.clear()
+            server.replies.clear()
+            server.clear_faults()
+        CachingProtocol.clear_cache()
+        self.patch_window(FAKE_SERVER_WINDOW)
+
+    def subscribe(self, user, provider):
+        if provider == "google":
+            account = self.env["calendar.sync.account"].create(
+                {"user_id": user.id, "provider": "google", "email": user.email, "state": "subscribed"}
+            )
+            account._set_credentials(token_data=self.google.issue_tokens(user.email))
+            return account
+        Account = self.env["calendar.sync.account"].with_user(user)
+        if provider == "microsoft":
+            account = Account.create({"provider": "microsoft", "email": user.email})
+            session = {}
+            action = account._subscribe_microsoft(session=session)
+            answer = requests.get(action["url"], allow_redirects=False, verify=self.graph.ca_file, timeout=10)
+            params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+            Account._oauth_finish("microsoft", params, session)
+        else:
+            self.ews.add_mailbox(user.email, f"{user.login}-pw")
+            vals = {"provider": "exchange", "email": user.email, "ews_url": self.ews.url}
+            account = Account.create(dict(vals, password=f"{user.login}-pw"))
+            account.action_subscribe()
+        self.assertEqual(account.state, "subscribed", account.last_error)
+        return account.sudo()
+
+    def states(self, meeting):
+        meeting.invalidate_recordset()
+        return {a.email: a.state for a in meeting.attendee_ids}
+
+    def scenario(self, organizer_provider, guest_provider):
+        A, B = self.sides[organizer_provider], self.sides[guest_provider]
+        acc_a = self.subscribe(self.alice, organizer_provider)
+        acc_b = self.subscribe(self.bob, guest_provider)
+        meeting = _GuestRemoval.book(self)
+        [binding_a] = meeting.sync_binding_ids
+        uid = binding_a.ical_uid
+        start = A.start(ALICE, uid)
+        B.deliver(BOB, uid, "Offer review", start, start + dt.timedelta(hours=1), ALICE, [BOB, KIM])
+        acc_b._sync()
+        meeting.invalidate_recordset()
+        binding_b = meeting.sync_binding_ids - binding_a
+        self.assertEqual(binding_b.account_id, acc_b)
+
+        # 5. Bob deletes the meeting in Odoo: a decline from his own calendar, the meeting stays
+        meeting.with_user(self.bob).unlink()
+        self.assertTrue(meeting.exists() and meeting.active)
+        self.assertEqual(binding_a.state, "synced")
+        self.push()
+        self.assertEqual(B.own(BOB, uid), "declined")
+        for organizer, ical_uid, email, response in B.take_replies():  # the reply travels between services
+            A.reply(organizer, ical_uid, email, response)
+        self.assertEqual(A.answers(ALICE, uid)[BOB], "declined")
+        self.assertEqual(A.answers(ALICE, uid)[KIM], "needsAction")
+        acc_a._sync()
+        acc_b._sync()
+        self.assertTrue(meeting.active)
+        self.assertEqual(self.states(meeting), {ALICE: "accepted", BOB: "declined", KIM: "needsAction"})
+
+        # 6. Alice deletes it: cancelled for everyone, from her calendar
+        meeting.with_user(self.alice).unlink()
+        self.push()
+        self.assertFalse(meeting.exists())
+        with self.assertRaises(AssertionError):
+            A.copy(ALICE, uid)  # gone from her calendar
+
+    def test_google_organiser_microsoft_guest(self):
+        self.scenario("google", "microsoft")
+
+    def test_microsoft_organiser_exchange_guest(self):
+        self.scenario("microsoft", "exchange")
+
+    def test_exchange_organiser_google_guest(self):
+        self.scenario("exchange", "google")
