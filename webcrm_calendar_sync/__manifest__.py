@@ -5,7 +5,7 @@
     "category": "Productivity/Calendar",
     "author": "webcrm_calendar_sync developers",
     "license": "LGPL-3",
-    "depends": ["calendar", "contacts", "mail", "base_setup"],
+    "depends": ["calendar", "contacts", "mail", "base_setup", "resource"],
     "external_dependencies": {
         "python": ["exchangelib", "google-api-python-client", "google-auth", "msal", "requests"],
     },

@@ -264,20 +264,61 @@ class TestCalendarUi(CalendarUiCase):
         )
         self.assertTrue(chosen.partner_checked, "chosen again in the schedule: chosen in the calendar too")
 
+    def _working_days_from(self, first, count=21):
+        """The next ``count`` days from ``first`` that the company's hours make working days (Mon-Fri)."""
+        return [first + timedelta(days=n) for n in range(count) if (first + timedelta(days=n)).weekday() < 5]
+
+    def _default_start_day(self):
+        """The day of the tour's new meeting: the form's default start is the next half hour,
+        whose day is tomorrow from 23:30 (UTC, the browser's zone here)."""
+        soon = datetime.now(UTC) + timedelta(minutes=2)
+        return (soon + (datetime.min.replace(tzinfo=UTC) - soon) % timedelta(minutes=30)).date()
+
     def test_booking_shows_busy_times_and_a_free_slot_sets_the_time(self):
+        # everyone in UTC, the browser's zone here: the company's hours are 08-12 and 13-17
+        (self.alice | self.bob).write({"tz": "UTC"})
         bobs = self.make_account(self.bob)
         bobs.last_sync_date = fields.Datetime.now()
-        # the tour's new meeting starts at the form's default, the next half hour, whose day is
-        # tomorrow from 23:30 (UTC, the browser's zone here): its day, as the tour will see it
-        soon = datetime.now(UTC) + timedelta(minutes=2)
-        default_start = soon + (datetime.min.replace(tzinfo=UTC) - soon) % timedelta(minutes=30)
-        self.today_10 = default_start.replace(hour=10, minute=0, second=0, microsecond=0)
-        # a meeting that exists only in Bob's external calendar (never synced into Odoo)
-        self.calendars[bobs.id].put(self.remote("Dentist", start=self.today_10.replace(hour=9), hours=2))
+        # a meeting that exists only in Bob's external calendar (never synced into Odoo), 09-11
+        # every working day
+        first_day = self._default_start_day()
+        for day in self._working_days_from(first_day):
+            start = datetime.combine(day, datetime.min.time(), UTC).replace(hour=9)
+            self.calendars[bobs.id].put(self.remote("Dentist", start=start, hours=2))
         with self.memory_providers():
             self.start_tour(
                 CALENDAR_URL, "webcrm_calendar_sync_busy_times_tour", login="alice", screenshot="booking_busy_times"
             )
         self.assertFalse(self.env["calendar.event"].search([("name", "=", "Dentist")]), "never copied into Odoo")
         booked = self.env["calendar.event"].search([("name", "=", "Planning")])
-        self.assertEqual(booked.start, self.today_10.replace(hour=11, tzinfo=None), "the free slot chosen")
+        # 11:00 on the first working day where it had not begun when the tour looked
+        looked = datetime.now(UTC) - timedelta(minutes=5)
+        expected = next(
+            datetime.combine(day, datetime.min.time()).replace(hour=11)
+            for day in self._working_days_from(first_day)
+            if datetime.combine(day, datetime.min.time(), UTC).replace(hour=11) > looked
+        )
+        self.assertEqual(booked.start, expected, "the first free 11:00 chosen")
+        self.assertGreater(booked.start, booked.create_date, "a slot that had not begun")
+
+    def test_find_a_time_names_a_colleague_whose_calendar_cannot_be_read(self):
+        (self.alice | self.bob | self.carol).write({"tz": "UTC"})
+        self.make_account(self.bob, state="error").write(
+            {"last_error": sync_errors.AuthRevoked.user_message, "needs_reauth": True}
+        )
+        carols = self.make_account(self.carol)
+        for day in self._working_days_from(self._default_start_day() - timedelta(days=1), 30):
+            start = datetime.combine(day, datetime.min.time(), UTC).replace(hour=9)
+            self.calendars[carols.id].put(self.remote("Dentist", start=start, hours=2))
+        with self.memory_providers():
+            self.start_tour(
+                CALENDAR_URL, "webcrm_calendar_sync_find_a_time_tour", login="alice", screenshot="find_a_time"
+            )
+        booked = self.env["calendar.event"].search([("name", "=", "Demo for Ready Mat")])
+        self.assertEqual(len(booked), 1)
+        self.assertGreater(booked.start, booked.create_date, "the first slot offered had not begun")
+        self.assertLess(booked.start.weekday(), 5, "on a working day")
+        hours = (booked.start.hour, booked.stop.hour + booked.stop.minute / 60)
+        morning, afternoon = hours[0] >= 8 and hours[1] <= 12, hours[0] >= 13 and hours[1] <= 17
+        self.assertTrue(morning or afternoon, f"in working hours: {hours}")
+        self.assertFalse(9 <= booked.start.hour < 11, "not while Carol is at the dentist")

@@ -2,7 +2,6 @@
 
 import { Component, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
-import { serializeDateTime } from "@web/core/l10n/dates";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
 import { useRecordObserver } from "@web/model/relational_model/utils";
@@ -10,16 +9,17 @@ import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 const { DateTime } = luxon;
 
-/** The booking panel shows this part of the chosen day, in half hours. */
-export const DAY_START_HOUR = 8;
-export const DAY_END_HOUR = 18;
+/** Working days shown at once. */
+export const SHOWN_DAYS = 5;
 const SLOT_MINUTES = 30;
 
 /**
- * Busy times of the colleagues invited to a meeting, from their external calendars
- * (``calendar.event.get_synced_busy_intervals``: the providers' free/busy, meetings that
- * exist only outside Odoo included), for the meeting's day (N5, N7). A free slot - free
- * for everyone for the meeting's duration - is a button: it sets the meeting's start.
+ * Find a time (N5, N7, issue 23 point 4): the organiser and the invited colleagues, their busy
+ * times over the next working days (``calendar.event.get_synced_find_a_time``: their meetings in
+ * Odoo, private ones as busy time only, and what exists only in their external calendars), and
+ * the slots that have not begun and fall within everyone's working hours with nobody busy. A
+ * colleague whose calendar could not be read is named, and no slot is then called free for
+ * everyone. A free slot is a button: it sets the meeting's start.
  */
 export class CalendarSyncBusyTimes extends Component {
     static template = "webcrm_calendar_sync.CalendarSyncBusyTimes";
@@ -27,64 +27,14 @@ export class CalendarSyncBusyTimes extends Component {
 
     setup() {
         this.orm = useService("orm");
-        this.state = useState({ loading: false, people: [], day: null, error: false });
+        this.state = useState({ loading: false, answer: null, error: false, firstDay: null, earlier: [] });
         this.lastKey = null;
         useRecordObserver((record) => this.load(record));
     }
 
     dayOf(record) {
         const start = record.data.allday ? record.data.start_date : record.data.start;
-        return start ? start.startOf("day") : DateTime.now().startOf("day");
-    }
-
-    async load(record) {
-        const partnerIds = [...(record.data.partner_ids?.currentIds || [])];
-        const day = this.dayOf(record);
-        const key = JSON.stringify([partnerIds.sort(), day.toISODate()]);
-        if (key === this.lastKey) {
-            return;
-        }
-        this.lastKey = key;
-        this.state.day = day;
-        if (!partnerIds.length) {
-            this.state.people = [];
-            return;
-        }
-        this.state.loading = true;
-        try {
-            const users = await this.orm.searchRead(
-                "res.users",
-                [["partner_id", "in", partnerIds], ["share", "=", false]],
-                ["name", "partner_id"]
-            );
-            let busy = {};
-            if (users.length) {
-                busy = await this.orm.silent.call("calendar.event", "get_synced_busy_intervals", [
-                    users.map((u) => u.id),
-                    serializeDateTime(day),
-                    serializeDateTime(day.plus({ days: 1 })),
-                ]);
-            }
-            if (key !== this.lastKey) {
-                return; // a newer choice is being loaded
-            }
-            this.state.people = users
-                .filter((u) => `${u.id}` in busy)
-                .map((u) => ({
-                    id: u.id,
-                    name: u.name,
-                    intervals: busy[`${u.id}`].map((i) => ({
-                        start: DateTime.fromSQL(i.start, { zone: "utc" }).setZone("default"),
-                        stop: DateTime.fromSQL(i.stop, { zone: "utc" }).setZone("default"),
-                    })),
-                }));
-            this.state.error = false;
-        } catch {
-            this.state.error = true;
-            this.state.people = [];
-        } finally {
-            this.state.loading = false;
-        }
+        return (start || DateTime.now()).toISODate();
     }
 
     get durationMinutes() {
@@ -92,41 +42,125 @@ export class CalendarSyncBusyTimes extends Component {
         return Math.max(Math.round(hours * 60), SLOT_MINUTES);
     }
 
-    isBusy(person, from, to) {
-        return person.intervals.some((i) => i.start < to && i.stop > from);
+    organizerOf(record) {
+        const organizer = record.data.user_id;
+        return (Array.isArray(organizer) ? organizer[0] : organizer?.id) || false;
     }
 
-    /** Half hours of the shown part of the day, with who is busy in each. */
-    get slots() {
-        const day = this.state.day;
-        if (!day) {
-            return [];
+    async load(record) {
+        const partnerIds = [...(record.data.partner_ids?.currentIds || [])].sort();
+        const organizerId = this.organizerOf(record);
+        const key = JSON.stringify([partnerIds, organizerId, this.dayOf(record), this.durationMinutes]);
+        if (key === this.lastKey) {
+            return;
         }
-        const slots = [];
-        const duration = this.durationMinutes;
-        for (let t = day.set({ hour: DAY_START_HOUR }); t < day.set({ hour: DAY_END_HOUR }); t = t.plus({ minutes: SLOT_MINUTES })) {
-            const end = t.plus({ minutes: SLOT_MINUTES });
-            const busy = this.state.people.filter((p) => this.isBusy(p, t, end));
-            const freeForMeeting = !this.state.people.some((p) => this.isBusy(p, t, t.plus({ minutes: duration })));
-            slots.push({
-                key: t.toISO(),
-                start: t,
-                label: t.toFormat("HH:mm"),
-                busy: busy.map((p) => p.name),
-                free: freeForMeeting,
+        this.lastKey = key;
+        this.state.firstDay = this.dayOf(record);
+        this.state.earlier = [];
+        await this.fetch();
+    }
+
+    async fetch() {
+        const record = this.props.record;
+        const partnerIds = [...(record.data.partner_ids?.currentIds || [])];
+        const organizerId = this.organizerOf(record);
+        if (!partnerIds.length && !organizerId) {
+            this.state.answer = null;
+            return;
+        }
+        const asked = JSON.stringify([this.lastKey, this.state.firstDay]);
+        this.asked = asked;
+        this.state.loading = true;
+        try {
+            const answer = await this.orm.silent.call(
+                "calendar.event",
+                "get_synced_find_a_time",
+                [partnerIds, organizerId, this.state.firstDay, SHOWN_DAYS, this.durationMinutes],
+                { event_id: record.resId || false, tz: DateTime.local().zoneName }
+            );
+            if (asked !== this.asked) {
+                return; // a newer choice is being loaded
+            }
+            this.state.answer = answer;
+            this.state.error = false;
+        } catch {
+            if (asked === this.asked) {
+                this.state.error = true;
+                this.state.answer = null;
+            }
+        } finally {
+            if (asked === this.asked) {
+                this.state.loading = false;
+            }
+        }
+    }
+
+    async nextDays() {
+        if (!this.state.answer) {
+            return;
+        }
+        this.state.earlier.push(this.state.firstDay);
+        this.state.firstDay = this.state.answer.next_day;
+        await this.fetch();
+    }
+
+    async previousDays() {
+        if (!this.state.earlier.length) {
+            return;
+        }
+        this.state.firstDay = this.state.earlier.pop();
+        await this.fetch();
+    }
+
+    get people() {
+        return this.state.answer?.people || [];
+    }
+
+    /** The shown days, each with its half hours (times in the browser's zone) and its free slots. */
+    get days() {
+        return (this.state.answer?.days || []).map((day) => {
+            const slots = day.slots.map((slot) => {
+                const start = DateTime.fromSQL(slot.start, { zone: "utc" }).setZone("default");
+                return { ...slot, key: slot.start, start, label: start.toFormat("HH:mm") };
             });
-        }
-        return slots;
+            return {
+                date: day.date,
+                label: DateTime.fromISO(day.date).toLocaleString(DateTime.DATE_MED_WITH_WEEKDAY),
+                slots,
+                free: slots.filter((s) => s.free),
+            };
+        });
     }
 
-    cellClass(person, slot) {
-        return this.isBusy(person, slot.start, slot.start.plus({ minutes: SLOT_MINUTES }))
-            ? "o_calendar_sync_busy bg-danger"
-            : "o_calendar_sync_free bg-success-subtle";
+    cellClass(slot, index) {
+        const state = slot.cells[index];
+        const classes = {
+            busy: "o_calendar_sync_busy bg-danger",
+            off: "o_calendar_sync_off bg-secondary-subtle",
+            unknown: "o_calendar_sync_unknown bg-warning-subtle",
+            free: "o_calendar_sync_free bg-success-subtle",
+        }[state];
+        return slot.past ? `${classes} opacity-25 o_calendar_sync_past` : classes;
+    }
+
+    cellTitle(slot, index) {
+        const words = {
+            busy: _t("busy"),
+            off: _t("outside working hours"),
+            unknown: _t("unknown: the calendar could not be read"),
+            free: _t("free"),
+        };
+        return `${slot.label}: ${words[slot.cells[index]]}`;
+    }
+
+    get freeLabel() {
+        return this.state.answer?.all_known
+            ? _t("Free for everyone:")
+            : _t("Free for those whose calendars could be read:");
     }
 
     get readonly() {
-        return this.props.readonly || !this.props.record.data.user_can_edit && !this.props.record.isNew;
+        return this.props.readonly || (!this.props.record.data.user_can_edit && !this.props.record.isNew);
     }
 
     async pick(slot) {
@@ -142,7 +176,7 @@ export class CalendarSyncBusyTimes extends Component {
     }
 
     get title() {
-        return this.state.day ? _t("Busy times on %s", this.state.day.toLocaleString(DateTime.DATE_MED_WITH_WEEKDAY)) : "";
+        return _t("Find a time");
     }
 }
 
@@ -150,6 +184,7 @@ registry.category("view_widgets").add("calendar_sync_busy_times", {
     component: CalendarSyncBusyTimes,
     fieldDependencies: [
         { name: "partner_ids", type: "many2many" },
+        { name: "user_id", type: "many2one", relation: "res.users" },
         { name: "start", type: "datetime" },
         { name: "stop", type: "datetime" },
         { name: "start_date", type: "date" },
