@@ -166,3 +166,18 @@ def test_convert_each_isolates_bad_items():
     assert changes.invalid == [("boom", "unreadable"), ("back", "end_before_start"), ("invalid", "bad_date")]
     text = "\n".join(lines)
     assert "acct-7" in text and "boom" in text and "back" in text
+
+
+def test_html_to_text_lays_out_as_a_browser():
+    # a merged template: its indentation and line breaks are spaces, never breaks in a sentence
+    merged = (
+        "<div>\n    <p>Hello\n        Douglas Fletcher,</p>\n    <p>You are invited to <strong>Demo</strong>\n"
+        "        with\n            Ready Mat.</p>\n    <ul>\n        <li>When: Tuesday 13:00</li>\n"
+        '        <li>Join: <a href="https://meet.example/abc">the video call</a></li>\n    </ul>\n</div>'
+    )
+    assert html_to_text(merged) == (
+        "Hello Douglas Fletcher,\nYou are invited to Demo with Ready Mat.\n- When: Tuesday 13:00\n"
+        "- Join: the video call (https://meet.example/abc)"
+    )
+    # an empty paragraph (Odoo's editor) is a blank line; <br> breaks a line
+    assert html_to_text("<p>Agenda</p><p><br></p><p>One<br>Two</p>") == "Agenda\n\nOne\nTwo"

@@ -270,3 +270,24 @@ def test_pages_one_at_a_time_resume_in_another_provider_object(server):
     # the last page's sync state is a real starting point: nothing changed since
     again = provider.list_changes(changes.next_state, WINDOW)
     assert again.events == [] and again.deleted_ids == []
+
+
+def test_description_written_in_google_as_html_comes_as_text():
+    item = {
+        "id": "e1",
+        "status": "confirmed",
+        "summary": "Review",
+        "description": '<b>Agenda</b><br>1. Budget<br>2. Plan <a href="https://docs.example/x">notes</a>',
+        "start": {"dateTime": "2026-12-07T13:00:00Z"},
+        "end": {"dateTime": "2026-12-07T14:00:00Z"},
+        "organizer": {"email": "olga@partner.example", "displayName": "Olga Owner"},
+        "attendees": [{"email": "olga@partner.example", "responseStatus": "accepted", "organizer": True}],
+    }
+    event = google.from_google(item)
+    assert event.description == "Agenda\n1. Budget\n2. Plan notes (https://docs.example/x)"
+    # plain text keeps its line breaks
+    item["description"] = "Line one\nLine two"
+    assert google.from_google(item).description == "Line one\nLine two"
+    # the organiser's name is the one Google sends, also when the guest list names them without it
+    organizer = next(a for a in google.from_google(item).attendees if a.organizer)
+    assert organizer.name == "Olga Owner"

@@ -131,19 +131,44 @@ def vcal_global_object_id(uid: str, instance_date: Optional[dt.date] = None) -> 
 # text
 # ---------------------------------------------------------------------------
 _TAG = re.compile(r"<[^>]+>")
-_BREAK = re.compile(r"<\s*(br\s*/?|/p|/div|/li|/tr|/h[1-6])\s*>", re.I)
 _DROP = re.compile(r"<!--.*?-->|<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+_WHITESPACE = re.compile(r"\s+")
+_LINK = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+)["'][^>]*>(.*?)<\s*/a\s*>""", re.I | re.S)
+_ITEM = re.compile(r"<\s*li\b[^>]*>", re.I)
+_BLOCK = re.compile(
+    r"<\s*/?\s*(p|div|ul|ol|li|tr|table|h[1-6]|blockquote|pre|section|article|header|footer)\b[^>]*>", re.I
+)
+_BR = re.compile(r"<\s*br\s*/?\s*>", re.I)
+_BOUNDARY = "\x00"
+_BOUNDARIES = re.compile(r"[ ]*(?:\x00[ ]*)+")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
 _LINES = re.compile(r"\n\s*\n\s*\n+")
 
 
+def _link_text(match):
+    url, label = match.group(1), match.group(2)
+    shown = html.unescape(_TAG.sub("", label)).strip()
+    target = html.unescape(url).strip()
+    if not shown or target in shown or target.startswith(("#", "javascript:")):
+        return label
+    return f"{label} ({html.escape(target)})"
+
+
 def html_to_text(content: Optional[str]) -> str:
-    """Plain text of an HTML body (what providers hand out for meetings written in Outlook)."""
+    """Plain text of an HTML body, as a browser lays it out: the source's line breaks and runs of
+    spaces are one space (a template's indentation never breaks a sentence), a block (paragraph,
+    list item, row...) starts a line, ``<br>`` breaks one, list items get a dash, a link keeps its
+    address. Providers hand out such bodies (Outlook, Exchange); Odoo keeps descriptions as HTML."""
     if not content:
         return ""
-    text = _DROP.sub("", content)
-    text = _BREAK.sub("\n", text)
+    text = _DROP.sub("", content.replace(_BOUNDARY, ""))
+    text = _WHITESPACE.sub(" ", text)
+    text = _LINK.sub(_link_text, text)
+    text = _ITEM.sub(_BOUNDARY + "- ", text)
+    text = _BLOCK.sub(_BOUNDARY, text)
+    text = _BR.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))
+    text = _BOUNDARIES.sub("\n", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _LINES.sub("\n\n", "\n".join(lines)).strip()
 

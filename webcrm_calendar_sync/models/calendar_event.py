@@ -7,10 +7,10 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import html2plaintext, plaintext2html
+from odoo.tools import plaintext2html
 
 from ..engine import errors as sync_errors
-from ..engine.events import DEFAULT, UTC, Attendee, RemoteEvent
+from ..engine.events import DEFAULT, UTC, Attendee, RemoteEvent, html_to_text
 from . import calendar_sync_busy
 from .calendar_sync_account import PROVIDERS
 from .calendar_sync_binding import SYNC_CONTEXT, naive_utc
@@ -59,6 +59,9 @@ class CalendarEvent(models.Model):
     is_synced = fields.Boolean("Synced meeting", compute="_compute_synced", store=True, index=True)
     synced_last_sync_date = fields.Datetime("Last sync", compute="_compute_synced", store=True)
     synced_organizer_email = fields.Char("External organiser", help="E-mail of the organiser in the external calendar.")
+    synced_organizer_given_name = fields.Char(
+        "External organiser's name", help="The organiser's name as the external calendar gives it."
+    )
     synced_partner_company_ids = fields.Many2many(
         "res.partner",
         string="Organisations",
@@ -200,6 +203,7 @@ class CalendarEvent(models.Model):
             "show_as": "free" if remote.show_as == "free" else "busy",
             "user_id": organizer.id if organizer else False,
             "synced_organizer_email": remote.organizer_email or False,
+            "synced_organizer_given_name": _organizer_name(remote),
             **self._time_vals_from_remote(remote),
         }
         if remote.timezone and remote.timezone in pytz.all_timezones_set:
@@ -299,7 +303,7 @@ class CalendarEvent(models.Model):
             current = self[name]
             if isinstance(current, models.BaseModel):
                 current = current.id or False
-            if name == "description" and html2plaintext(current or "").strip() == (remote.description or "").strip():
+            if name == "description" and _same_text(html_to_text(current or ""), remote.description or ""):
                 continue
             if current != value:
                 vals[name] = value
@@ -443,9 +447,8 @@ class CalendarEvent(models.Model):
             # the key chosen with the binding: every attempt of this create is the same create
             "create_key": (binding.push_key or None) if not binding.external_id else None,
             "summary": self.name or "",
-            "description": html2plaintext(self.description or "").strip()
-            if self.description and html2plaintext(self.description).strip()
-            else "",
+            # the text as the form shows it: a template's indentation never breaks a sentence
+            "description": html_to_text(self.description or ""),
             "location": self.location or "",
             "timezone": tz,
             "attendees": attendees,
@@ -751,6 +754,18 @@ class CalendarEvent(models.Model):
                 calendar_sync_busy.remember(key, intervals)
             result[str(colleague.id)] = [dict(i) for i in intervals]
         return result
+
+
+def _same_text(first, second):
+    """Whether two descriptions say the same, whatever their line breaks and spacing (a provider
+    and Odoo's HTML lay the same text out differently)."""
+    return " ".join(first.split()) == " ".join(second.split())
+
+
+def _organizer_name(remote):
+    """The organiser's name as their calendar gives it (False when it gives none)."""
+    email = (remote.organizer_email or "").lower()
+    return next((a.name for a in remote.attendees if a.name and (a.organizer or a.email == email)), False)
 
 
 def _privacy_from_remote(remote, organizer, account):

@@ -114,6 +114,7 @@ class CalendarEvent(models.Model):
         "sync_binding_ids.state",
         "sync_binding_ids.account_id",
         "synced_organizer_email",
+        "synced_organizer_given_name",
         "sync_push_state",
     )
     @api.depends_context("uid")
@@ -163,8 +164,10 @@ class CalendarEvent(models.Model):
 
     def _synced_owner_text(self, names):
         email = (self.synced_organizer_email or "").lower()
-        if email and names.get(email):
-            return f"{names[email]} ({email})"
+        # the name the organiser's calendar gives first; a contact named by its address is no name
+        name = (self.synced_organizer_given_name or names.get(email) or "").strip()
+        if email and name and name.lower() != email:
+            return f"{name} ({email})"
         return email or self.user_id.name or _("someone outside Odoo")
 
     def _synced_state_text(self, bindings):

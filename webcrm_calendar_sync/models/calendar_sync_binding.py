@@ -301,7 +301,8 @@ class CalendarSyncBinding(models.Model):
         remotes += [u.remote for u in updates]
         remotes += [c.remote for c in conflicts if c.winner == "remote"]
         partners = self.env["res.partner"]._calendar_sync_partners_by_email(
-            {a.email for r in remotes for a in r.attendees} | {r.organizer_email for r in remotes}
+            {a.email for r in remotes for a in r.attendees} | {r.organizer_email for r in remotes},
+            names={a.email: a.name for r in remotes for a in r.attendees if a.name},
         )
         users = self.env["res.users"]._calendar_sync_users_by_email(
             {r.organizer_email for r in remotes if r.organizer_email}

@@ -90,8 +90,9 @@ class ResPartner(models.Model):
         }
 
     @api.model
-    def _calendar_sync_partners_by_email(self, emails):
-        """{email: partner} for the given addresses; unknown addresses get a new contact.
+    def _calendar_sync_partners_by_email(self, emails, names=None):
+        """{email: partner} for the given addresses; unknown addresses get a new contact, named
+        as ``names`` ({email: name}, the provider's display names) gives, else by the address.
 
         Existing contacts win over new ones; among several contacts with one address, a
         user's partner first, then the oldest. One search and one batched create.
@@ -123,6 +124,9 @@ class ResPartner(models.Model):
             quiet = Partner.with_context(
                 mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True, mail_notrack=True
             )
-            created = quiet.create([{"name": email, "email": email} for email in missing])
+            names = names or {}
+            created = quiet.create(
+                [{"name": (names.get(email) or "").strip()[:200] or email, "email": email} for email in missing]
+            )
             found.update(zip(missing, created, strict=True))
         return found

@@ -8,6 +8,7 @@ from . import (
     test_colleague_companies,
     test_concurrent_sync,
     test_cron_schedule,
+    test_descriptions_names,
     test_error_messages,
     test_exchange,
     test_exchange_subscribe,

@@ -40,6 +40,7 @@ from ..events import (
     ChangeSet,
     InvalidEvent,
     RemoteEvent,
+    html_to_text,
     normalize_ical_uid,
 )
 from ..provider import (
@@ -184,7 +185,7 @@ def _from_google(item: dict) -> RemoteEvent:
         external_id=item.get("id"),
         ical_uid=normalize_ical_uid(item.get("iCalUID")),
         summary=item.get("summary") or "",
-        description=item.get("description") or "",
+        description=_description_text(item.get("description") or ""),
         location=item.get("location") or "",
         organizer_email=(item.get("organizer") or {}).get("email", ""),
         privacy=item.get("visibility") or "default",
@@ -233,11 +234,24 @@ def _from_google(item: dict) -> RemoteEvent:
         )
     for attendee in event.attendees:
         attendee.organizer = attendee.organizer or attendee.email == event.organizer_email
+        if attendee.organizer and not attendee.name and attendee.email == (organizer.get("email") or "").lower():
+            # the guest list may name the organiser without the name Google gives them apart
+            attendee.name = organizer.get("displayName", "")
     own = next((a for a in item.get("attendees") or [] if a.get("self")), None)
     if own is not None:
         # Google marks the entry of the calendar this copy is in (``self``): its owner's answer
         event.own_response = RESPONSES.get(own.get("responseStatus"), "needsAction")
     return event
+
+
+# Google keeps what its editor made as HTML in the description ("<b>Agenda</b><br>..."); other
+# clients write plain text there
+_HTML_MARKUP = re.compile(r"<\s*(br|p|div|span|b|i|u|a|ul|ol|li|strong|em)\b[^>]*>", re.I)
+
+
+def _description_text(description: str) -> str:
+    """A Google description as plain text (what RemoteEvent carries)."""
+    return html_to_text(description) if _HTML_MARKUP.search(description) else description
 
 
 def to_google(event: RemoteEvent) -> dict:
