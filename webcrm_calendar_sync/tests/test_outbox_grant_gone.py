@@ -12,7 +12,7 @@ import urllib.parse
 
 import requests
 
-from .common import BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
+from .common import ALICE, BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
 
 
 class _OutboxEdges:
@@ -107,6 +107,28 @@ class _OutboxEdges:
         alice_acc._sync(full=True)
         self.assertFalse(self.env["calendar.sync.binding"].search([("state", "=", "error")]))
 
+    def test_gone_at_the_organiser_while_a_guests_calendar_holds_it(self):
+        alice_acc = self.subscribe(self.alice)
+        bob_acc = self.subscribe(self.bob)
+        event = self.meeting("Review", guests=[self.bob.partner_id])
+        event.with_user(self.alice).action_save_and_send_invitation()
+        self.push()
+        organiser = event.sync_binding_ids.filtered(lambda b: b.account_id == alice_acc)
+        self.deliver_copy(organiser)
+        bob_acc._sync()
+        guest = event.sync_binding_ids.filtered(lambda b: b.account_id == bob_acc)
+        self.assertTrue(guest)
+        self.remove_at_server(self.alice, organiser.external_id)
+        event.with_user(self.bob).write({"location": "Room 2"})
+        self.push()
+        # a removal at the organiser's calendar only: Bob's calendar still holds the meeting
+        self.assertFalse(organiser.exists())
+        self.assertTrue(event.active)
+        self.assertEqual(event.sync_binding_ids, guest)
+        self.assertFalse(event.sync_push_state)
+        logged = [str(body) for body in event.message_ids.mapped("body")]
+        self.assertTrue(any("The other calendars keep it" in body for body in logged), logged)
+
 
 class TestOutboxEdgesGoogle(_OutboxEdges, FakeGoogleCase):
     def setUp(self):
@@ -127,6 +149,9 @@ class TestOutboxEdgesGoogle(_OutboxEdges, FakeGoogleCase):
         params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
         self.env["calendar.sync.account"].with_user(account.user_id)._oauth_finish("google", params, session)
         self.assertEqual(account.state, "subscribed", account.last_error)
+
+    def deliver_copy(self, binding):
+        pass  # Google made Bob's copy when Alice invited him
 
     def remove_at_server(self, user, external_id):
         # an event Google no longer has at all (deleted and purged, or never there): GET/PATCH answer 404
@@ -153,6 +178,9 @@ class TestOutboxEdgesGraph(_OutboxEdges, FakeGraphCase):
         self.env["calendar.sync.account"].with_user(account.user_id)._oauth_finish("microsoft", params, session)
         self.assertEqual(account.state, "subscribed", account.last_error)
 
+    def deliver_copy(self, binding):
+        pass  # Graph made Bob's copy when Alice invited him
+
     def remove_at_server(self, user, external_id):
         self.server._remove(user.email, external_id)
 
@@ -173,6 +201,19 @@ class TestOutboxEdgesExchange(_OutboxEdges, FakeEWSCase):
         account.with_user(account.user_id).write({"password": "changed-pw"})
         account.with_user(account.user_id).action_subscribe()
         self.assertEqual(account.state, "subscribed", account.last_error)
+
+    def deliver_copy(self, binding):
+        # the invitation reaching Bob's mailbox (the fake's calendar attendant does not make copies)
+        [item] = [i for i in self.server.mailboxes[ALICE].items.values() if i.get("uid") == binding.ical_uid]
+        self.server.add_item(
+            BOB,
+            subject=item["subject"],
+            start=item["start"],
+            end=item["end"],
+            attendees=[(a[0], a[1], "Unknown") for a in item["required"]],
+            uid=binding.ical_uid,
+            organizer=(ALICE, "Alice"),
+        )
 
     def remove_at_server(self, user, external_id):
         self.server.remove_item(user.email, external_id)
