@@ -173,6 +173,12 @@ METHODS = {
             OTHER_COMPANY: "test_busy_access.TestBusyAccess.test_only_colleagues_of_the_callers_companies",
         },
     ),
+    ("calendar.event", "get_synced_find_a_time"): Door(
+        "the booking form's find-a-time panel with Alice as organiser and attendee, from the day of her meetings",
+        "portal, anonymous: AccessError. other company: Alice left out. colleague: her busy times, naming none "
+        "of her private meetings' details",
+        "check_find_a_time",
+    ),
     ("calendar.event", "get_synced_schedule"): Door(
         "the schedule view's rows for Alice on the day of her meetings",
         "portal, anonymous: AccessError. other company: no row for Alice. colleague: her private meetings as "
@@ -671,6 +677,21 @@ class TestStandingAccessMethods(StandingSetup):
         for intervals in busy.values():
             for interval in intervals:
                 self.assertEqual(set(interval), {"start", "stop"})
+
+    def check_find_a_time(self, key, role, user):
+        Event = self.env["calendar.event"].with_user(user).with_context(tz="UTC")
+        args = ([self.alice.partner_id.id, self.customer.id], self.alice.id, "2026-12-03")
+        if role in (PORTAL, ANONYMOUS):
+            with self.refused(f"{key} as {role}"):
+                Event.get_synced_find_a_time(*args, days=2, tz="UTC")
+            return
+        before = self.alice_state()
+        with self.memory_providers():
+            answer = Event.get_synced_find_a_time(*args, days=2, tz="UTC")
+        self.assertEqual(self.alice_state(), before)
+        if role == OTHER_COMPANY:
+            self.assertNotIn(self.alice.id, [p["user_id"] for p in answer["people"]], "Alice, of another company")
+        self.assert_names_nothing_private(json.dumps(answer, default=str), f"{key} as {role}")
 
     def check_schedule(self, key, role, user):
         day = ("2026-12-03 00:00:00", "2026-12-04 00:00:00")
