@@ -105,7 +105,9 @@ class TestFirstStepsUi(CalendarUiCase):
                 "last_sync_date": fields.Datetime.now() - timedelta(hours=3),
             }
         )
-        self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_error_and_last_sync_tour", login="alice")
+        self.start_tour(
+            CALENDAR_URL, "webcrm_calendar_sync_error_and_last_sync_tour", login="alice", screenshot="mark_error"
+        )
 
     def test_agenda_upcoming_leaves_out_finished_meetings(self):
         Event = self.env["calendar.event"].with_user(self.alice)
