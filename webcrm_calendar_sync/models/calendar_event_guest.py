@@ -120,6 +120,19 @@ class CalendarEvent(models.Model):
         organizer_binding = event._writable_bindings()[:1]
         provider = labels.get(organizer_binding.account_id.provider, "")
         organizer = event.user_id.name or ""
+        if kind == CANCEL and not organizer_binding.invited:
+            return {
+                "kind": CANCEL,
+                "title": _("Delete the meeting?"),
+                "body": _(
+                    "This deletes the meeting from Odoo and from the organiser's calendar (%(organizer)s, "
+                    "%(provider)s). Its invitations were not sent from that calendar, so nobody gets a "
+                    "cancellation.",
+                    organizer=organizer,
+                    provider=provider,
+                ),
+                "confirm": _("Delete"),
+            }
         if kind == CANCEL:
             return {
                 "kind": CANCEL,

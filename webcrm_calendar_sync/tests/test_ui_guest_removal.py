@@ -38,6 +38,7 @@ class TestGuestRemovalUi(CalendarUiCase):
                 "event_id": self.meeting.id,
                 "external_id": "alice-event",
                 "ical_uid": "offer-review@odoo",
+                "invited": True,  # the invitations went out from her calendar
             }
         )
         self.binding_b = Binding.create(
@@ -66,6 +67,11 @@ class TestGuestRemovalUi(CalendarUiCase):
         self.start_tour(self.url(), "webcrm_calendar_sync_organiser_removal_tour", login="alice")
         self.assertTrue(self.meeting.exists() and self.meeting.active, "kept: the tour answered Keep it")
         self.assertEqual(self.binding_a.state, "synced")
+        # no invitations went out from her calendar: the question does not promise cancellations
+        self.binding_a.invited = False
+        asked = self.meeting.with_env(self.env).with_user(self.alice).calendar_sync_removal_question()
+        self.assertEqual((asked["kind"], asked["title"]), ("cancel", "Delete the meeting?"))
+        self.assertIn("nobody gets a cancellation", asked["body"])
 
     def test_a_guests_delete_from_the_calendar_view_asks_to_decline(self):
         with self.memory_providers():
