@@ -229,6 +229,13 @@ class RemoteEvent:
     #: in Microsoft 365 or Exchange lists everyone as ``none``/``Unknown``): their answers are
     #: not news, only ``own_response`` is
     responses_known: bool = True
+    #: the address to join the meeting's online meeting (Google Meet, Microsoft Teams) as the
+    #: provider gives it; "" when the meeting has none there
+    video_url: str = ""
+    #: ask the provider to make an online meeting for the event when a write of it has no
+    #: ``video_url`` yet (Google: a Meet conference; Microsoft 365: a Teams meeting); the
+    #: providers without one (Exchange) ignore it
+    video_call: bool = False
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):

@@ -197,6 +197,7 @@ def _from_google(item: dict) -> RemoteEvent:
         etag=item.get("etag"),
         updated=_parse_time(item["updated"]) if item.get("updated") else None,
         timezone=start.get("timeZone") or "UTC",
+        video_url=_video_url(item),
         raw=item,
     )
     original = item.get("originalStartTime") or {}
@@ -254,6 +255,26 @@ def _description_text(description: str) -> str:
     return html_to_text(description) if _HTML_MARKUP.search(description) else description
 
 
+def _video_url(item: dict) -> str:
+    """The address to join the event's conference: Google's ``hangoutLink`` (a Meet link) or the
+    ``conferenceData`` entry point of type ``video`` (any conference solution); "" while the
+    conference is being made (its ``createRequest`` status ``pending``) or when there is none."""
+    conference = item.get("conferenceData") or {}
+    for entry in conference.get("entryPoints") or []:
+        if isinstance(entry, dict) and entry.get("entryPointType") == "video" and entry.get("uri"):
+            return str(entry["uri"])
+    return str(item.get("hangoutLink") or "")
+
+
+def conference_request() -> dict:
+    """``conferenceData`` asking Google to make a Meet conference for the event.
+
+    Google makes it only when the request carries ``conferenceDataVersion=1`` (with 0, the
+    default, it ignores ``conferenceData``); ``requestId`` is new for each request (Google ignores
+    a request repeating the id of an earlier one: a retried request makes one conference)."""
+    return {"createRequest": {"requestId": secrets.token_hex(16), "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
+
+
 def to_google(event: RemoteEvent) -> dict:
     """RemoteEvent -> Google event JSON (for insert and patch)."""
     body = {
@@ -282,7 +303,14 @@ def to_google(event: RemoteEvent) -> dict:
         body["recurrence"] = list(event.recurrence)
     if event.ical_uid and not event.external_id:
         body["iCalUID"] = event.ical_uid
+    if event.video_call and not event.video_url:
+        body["conferenceData"] = conference_request()
     return body
+
+
+def _conference_version(body: dict) -> dict:
+    """The query parameter that makes Google read ``conferenceData`` (only when the body has it)."""
+    return {"conferenceDataVersion": 1} if "conferenceData" in body else {}
 
 
 # ---------------------------------------------------------------------------
@@ -463,7 +491,11 @@ class GoogleProvider(CalendarProvider):
         send = "all" if send_invitations else "none"
         try:
             return from_google(
-                self._execute(self.service.events().insert(calendarId=self.calendar_id, body=body, sendUpdates=send))
+                self._execute(
+                    self.service.events().insert(
+                        calendarId=self.calendar_id, body=body, sendUpdates=send, **_conference_version(body)
+                    )
+                )
             )
         except errors.AlreadyExists:
             if not key:
@@ -476,9 +508,15 @@ class GoogleProvider(CalendarProvider):
         if existing is not None:
             # ours: bring it to this content (and back to life if it was deleted since)
             patch = {k: v for k, v in body.items() if k not in ("id", "iCalUID")}
+            if _video_url(existing):
+                patch.pop("conferenceData", None)  # the first attempt made the conference
             patch["status"] = "confirmed"
             request = self.service.events().patch(
-                calendarId=self.calendar_id, eventId=body["id"], body=patch, sendUpdates=send
+                calendarId=self.calendar_id,
+                eventId=body["id"],
+                body=patch,
+                sendUpdates=send,
+                **_conference_version(patch),
             )
             return from_google(self._execute(request))
         if event.ical_uid:
@@ -500,6 +538,7 @@ class GoogleProvider(CalendarProvider):
             eventId=external_id,
             body=body,
             sendUpdates="all" if send_invitations else "none",
+            **_conference_version(body),
         )
         return update_or_landed(
             lambda: from_google(self._execute(request, if_match=etag)), lambda: self.get_event(external_id), event

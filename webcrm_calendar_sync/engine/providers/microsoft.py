@@ -208,6 +208,8 @@ def _from_graph(item: dict) -> RemoteEvent:
         updated=_lastmod(item.get("lastModifiedDateTime")),
         create_key=item.get("transactionId") or None,
         timezone=iana_zone(item.get("originalStartTimeZone")),
+        # Graph's onlineMeeting (an onlineMeetingInfo) once the event is an online meeting
+        video_url=str((item.get("onlineMeeting") or {}).get("joinUrl") or ""),
         raw=item,
     )
     if item.get("originalStart"):
@@ -281,6 +283,10 @@ def to_graph(event: RemoteEvent, *, with_attendees=True) -> dict:
     else:
         body["start"] = {"dateTime": event.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
         body["end"] = {"dateTime": event.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+    if event.video_call and not event.video_url:
+        # Graph then makes the Teams meeting and answers with its onlineMeeting.joinUrl
+        body["isOnlineMeeting"] = True
+        body["onlineMeetingProvider"] = "teamsForBusiness"
     if with_attendees:
         organizer = (event.organizer_email or "").lower()
         body["attendees"] = [

@@ -29,6 +29,17 @@ list is the organiser's). The answer reaches the organiser's event (and, through
 copy); an organiser outside this server gets it as an e-mailed reply (``replies``).
 :meth:`FakeGoogle.reply` plays a reply arriving from outside (an invitee on another
 service answering).
+
+Meet conferences, modelled on Google's documentation of ``conferenceData`` (event resource) and
+of ``conferenceDataVersion`` (``events.insert`` / ``patch``): a write with
+``conferenceDataVersion=1`` whose ``conferenceData.createRequest`` names the solution
+``hangoutsMeet`` and a ``requestId`` makes a Meet conference: ``conferenceData`` with the request's
+``status.statusCode`` ``success``, an ``entryPoints`` item of type ``video`` whose ``uri`` is a
+``https://meet.google.com/xxx-xxxx-xxx`` link, and the event's ``hangoutLink``. Without
+``conferenceDataVersion=1`` (version 0, the default) ``conferenceData`` is ignored. A request
+repeating the ``requestId`` of the event's conference is ignored. Google documents the creation
+as asynchronous ("pending" until made): with ``meet_pending`` set, a conference stays
+``pending`` without entry points or link until :meth:`FakeGoogle.finish_conferences`.
 """
 
 from __future__ import annotations
@@ -94,6 +105,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         self.invitations = []  # dicts: calendar, event_id, emails, method
         self.replies = []  # answers sent by e-mail to organisers outside: dicts organizer, iCalUID, email, response
         self.log = []  # (method, path, query dict)
+        self.meet_pending = False  # True: conferences stay "pending" until finish_conferences()
         self._pages = {}
         self._init_push()
 
@@ -322,6 +334,59 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
         if guests:
             self.invitations.append({"calendar": email, "event_id": event["id"], "emails": guests, "method": method})
 
+    # -- Meet conferences ------------------------------------------------
+    def _take_conference(self, event, data, query):
+        """Apply a write's ``conferenceData`` to ``event`` as Google does (see the module's text)."""
+        asked = data.pop("conferenceData", None)
+        if str(query.get("conferenceDataVersion", "0")) != "1" or not isinstance(asked, dict):
+            return  # version 0: Google ignores conferenceData
+        request = asked.get("createRequest")
+        if not isinstance(request, dict):
+            event["conferenceData"] = copy.deepcopy(asked)
+            return
+        if not request.get("requestId"):
+            raise ApiError(400, "invalid", "Invalid conference request id.")
+        solution = (request.get("conferenceSolutionKey") or {}).get("type")
+        if solution != "hangoutsMeet":
+            raise ApiError(400, "invalid", "Invalid conference type value.")
+        current = (event.get("conferenceData") or {}).get("createRequest") or {}
+        if current.get("requestId") == request["requestId"]:
+            return  # the same request again: ignored
+        event["conferenceData"] = {
+            "createRequest": {
+                "requestId": request["requestId"],
+                "conferenceSolutionKey": {"type": solution},
+                "status": {"statusCode": "pending"},
+            },
+            "conferenceSolution": {"key": {"type": solution}, "name": "Google Meet"},
+        }
+        event.pop("hangoutLink", None)
+        if not self.meet_pending:
+            self._make_conference(event)
+
+    @staticmethod
+    def _make_conference(event):
+        letters = "abcdefghijklmnopqrstuvwxyz"
+        code = "-".join("".join(secrets.choice(letters) for _ in range(n)) for n in (3, 4, 3))
+        link = f"https://meet.google.com/{code}"
+        conference = event["conferenceData"]
+        conference["createRequest"]["status"] = {"statusCode": "success"}
+        conference["conferenceId"] = code
+        conference["entryPoints"] = [{"entryPointType": "video", "uri": link, "label": link[len("https://") :]}]
+        event["hangoutLink"] = link
+
+    def finish_conferences(self):
+        """Google has made the pending conferences: each organiser's event (and its copies) gets its link."""
+        with self.lock:
+            for email, cal in self.calendars.items():
+                for event in cal.values():
+                    status = ((event.get("conferenceData") or {}).get("createRequest") or {}).get("status") or {}
+                    organizer = (event.get("organizer") or {}).get("email", email)
+                    if status.get("statusCode") == "pending" and organizer == email:
+                        self._make_conference(event)
+                        self._stamp(event)
+                        self._propagate(email, event)
+
     # -- recurrence ------------------------------------------------------
     def _instances(self, email, master, time_min, time_max):
         """Instances of ``master`` between bounds (exceptions applied)."""
@@ -424,6 +489,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 if method == "POST":
                     data = json.loads(body or b"{}")
                     self._validate(data)
+                    self._take_conference(data, data, query)
                     return 200, self._public(self._insert(email, data, query.get("sendUpdates", "none")))
             if len(parts) >= 4 and parts[2] == "events":
                 event_id = parts[3]
@@ -667,6 +733,7 @@ class FakeGoogle(OAuthServer, JsonEvents, LocalServer):
                 event.clear()
                 event.update(keep)
                 event["status"] = "confirmed"
+            self._take_conference(event, data, query)
             if organizer != email and "attendees" in data:
                 # a guest's patch of the guest list: only their own answer is taken (and sent on)
                 self._guest_answer(email, event, data.pop("attendees") or [])

@@ -35,6 +35,15 @@ outside this server gets it as a reply (``replies``). The organiser cannot answe
 meeting (400). :meth:`FakeGraph.reply` plays a reply arriving from outside, and
 :meth:`FakeGraph.deliver_invitation` an invitation from an organiser outside.
 
+Online meetings, modelled on Graph's documentation of the event resource (``isOnlineMeeting``,
+``onlineMeetingProvider``, ``onlineMeeting``): an event is created or patched with
+``isOnlineMeeting: true`` and ``onlineMeetingProvider`` ``teamsForBusiness`` (the provider the
+mailbox allows; any other is refused here with 400) and Graph "initializes onlineMeeting": the
+answer carries ``onlineMeeting.joinUrl``, a ``https://teams.microsoft.com/l/meetup-join/...``
+link. "Subsequently, Outlook ignores any further changes to isOnlineMeeting, and the meeting
+remains available online": a later write keeps the same meeting and link. Without
+``isOnlineMeeting`` the event has ``onlineMeeting: null``.
+
 The fake reads Graph's wire format with its own code (it never imports the provider it
 is used to test).
 """
@@ -289,6 +298,29 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         event["@odata.etag"] = f'W/"{event["changeKey"]}"'
         event["lastModifiedDateTime"] = _now().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    @staticmethod
+    def _take_online_meeting(event, data):
+        """Apply a write's ``isOnlineMeeting`` to ``event`` as Graph does (see the module's text)."""
+        if event.get("onlineMeeting"):
+            # once online, the meeting stays so and keeps its link
+            event["isOnlineMeeting"] = True
+            event["onlineMeetingProvider"] = "teamsForBusiness"
+            return
+        if not data.get("isOnlineMeeting"):
+            event["isOnlineMeeting"] = False
+            event["onlineMeeting"] = None
+            event.setdefault("onlineMeetingProvider", "unknown")
+            return
+        chosen = data.get("onlineMeetingProvider") or "teamsForBusiness"
+        if chosen != "teamsForBusiness":
+            raise GraphError(400, "ErrorInvalidArgument", "The online meeting provider is not allowed.")
+        thread = secrets.token_hex(16)
+        event["isOnlineMeeting"] = True
+        event["onlineMeetingProvider"] = chosen
+        event["onlineMeeting"] = {
+            "joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{thread}%40thread.v2/0",
+        }
+
     def _create(self, email, body, organizer=None, ical_uid=None):
         mailbox = self.mailboxes[email]
         event_id = "AAMk" + secrets.token_urlsafe(18)
@@ -310,6 +342,8 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         body.setdefault("showAs", "busy")
         body.setdefault("isAllDay", False)
         body.setdefault("attendees", [])
+        if organizer is None:
+            self._take_online_meeting(body, body)
         self._normalize_times(body)
         self._stamp(body)
         mailbox[event_id] = body
@@ -770,6 +804,9 @@ class FakeGraph(OAuthServer, JsonEvents, LocalServer):
         organizer = event["organizer"]["emailAddress"]["address"].lower() == email
         if method == "PATCH":
             data = json.loads(body or b"{}")
+            if organizer:
+                self._take_online_meeting(event, data)
+            data = {k: v for k, v in data.items() if k not in ("isOnlineMeeting", "onlineMeetingProvider")}
             before = {a["emailAddress"]["address"].lower() for a in event.get("attendees", [])}
             answers = {a["emailAddress"]["address"].lower(): a.get("status") for a in event.get("attendees", [])}
             event.update(
