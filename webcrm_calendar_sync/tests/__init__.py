@@ -33,6 +33,7 @@ from . import (
     test_private_meetings,
     test_provider_input,
     test_push,
+    test_push_input,
     test_reports_settings,
     test_schedule,
     test_security,

@@ -29,6 +29,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, HttpCase, tagged
 from odoo.tests.common import get_db_name
 
+from ..controllers import webhook
 from ..engine import errors as sync_errors
 from ..engine.events import Window
 from .common import CalendarSyncCase, start_fake_google, start_fake_graph
@@ -189,10 +190,12 @@ class TestGooglePush(PushCase):
             self.headers_of(account, 5, **{"X-Goog-Resource-ID": "someone-else"}),
             self.headers_of(account, 5, **{"X-Goog-Channel-ID": "unknown-channel"}),
             self.headers_of(account, 1),  # the number of the message already seen: a replay
-            self.headers_of(account, 5, **{"X-Goog-Message-Number": "five"}),
         ):
             self.assertEqual(self.post(headers).status_code, 200)
             self.assertFalse(self.is_due(account), headers)
+        # not a number Google sends: malformed (see test_push_input.py)
+        self.assertEqual(self.post(self.headers_of(account, 5, **{"X-Goog-Message-Number": "five"})).status_code, 400)
+        self.assertFalse(self.is_due(account))
         self.assertEqual(self.triggers(), 0)
         self.assertEqual(self.server.requests, requests_before, "no call to Google")
         # a genuine message at an address naming another database than this server's: not here
@@ -867,6 +870,7 @@ class TestPushOverRealHttp(BaseCase):
             self.skipTest("no HTTP server in this test run")
         self.url = f"http://127.0.0.1:{server.httpd.server_port}"
         self.startPatcher(patch.object(Registry, "_lock", threading.RLock()))
+        self.startPatcher(patch.dict(webhook._databases, at=None))  # the databases of this test, read afresh
         self.registry = Registry(get_db_name())
         self.tag = uuid.uuid4().hex[:8]
         self.token = secrets.token_urlsafe(32)
@@ -1066,3 +1070,39 @@ class TestPushOverRealHttp(BaseCase):
             )
         self.assertEqual(self.post(address, 3)[0], 200)
         self.assertEqual(self.account_state(), (True, 3, 2))
+
+    def test_refused_database_names_cost_and_answer_the_same(self):
+        """Whatever a refused name is (refused by the filter, a database without Odoo, no database,
+        a name no database can have), the route does the same work and answers the same: its
+        answer and its time do not tell which databases exist."""
+        db = get_db_name()
+        other, missing = f"{db}_other", f"{db}_missing"
+        self.empty_database(other)
+        address = self.url + "/webcrm_calendar_sync/notify/google/%s"
+        real_connect = odoo.sql_db.db_connect
+        opened = []
+
+        def counting_connect(name, *args, **kwargs):
+            opened.append(name)
+            return real_connect(name, *args, **kwargs)
+
+        with self.several_databases(other, missing):
+            self.assertEqual(self.post(f"/webcrm_calendar_sync/notify/google/{db}", 2)[0], 200)
+            answers, work = {}, {}
+            with patch.object(odoo.sql_db, "db_connect", counting_connect):
+                for dbname in ("postgres", f"{db}-elsewhere", other, missing, "x" * 80, ".hidden"):
+                    opened.clear()
+                    answer = requests.post(address % dbname, data=b"", headers=self.headers(3), timeout=30)
+                    headers = sorted((k, v) for k, v in answer.headers.items() if k.lower() != "date")
+                    answers[dbname] = (answer.status_code, answer.content, headers)
+                    work[dbname] = list(opened)
+            self.assertEqual({repr(a) for a in answers.values()}, {repr(answers[missing])}, answers)
+            self.assertEqual(answers[missing][0], 404)
+            self.assertEqual({repr(w) for w in work.values()}, {repr(work[missing])}, work)
+            # what is malformed is refused before the name is looked at, whatever the name
+            for dbname in (db, missing):
+                headers = dict(self.headers(4), **{"X-Goog-Message-Number": "-1"})
+                self.assertEqual(
+                    requests.post(address % dbname, data=b"", headers=headers, timeout=30).status_code, 400
+                )
+        self.assertEqual(self.account_state(), (True, 2, 1))
