@@ -16,6 +16,7 @@
         "data/mail_template_data.xml",
         "views/calendar_sync_account_views.xml",
         "views/calendar_event_views.xml",
+        "views/calendar_event_video_views.xml",
         "views/calendar_agenda_views.xml",
         "views/calendar_report_views.xml",
         "views/res_partner_views.xml",

@@ -11,6 +11,7 @@ from . import (
     calendar_event_privacy,
     calendar_event_schedule,
     calendar_event_ui,
+    calendar_event_video,
     calendar_sync_account,
     calendar_sync_account_exchange,
     calendar_sync_account_google,

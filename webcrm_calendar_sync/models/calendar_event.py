@@ -37,6 +37,7 @@ SYNCED_FIELDS = {
     "show_as",
     "user_id",
     "synced_tz",
+    "synced_video_call",  # asks the organiser's calendar for an online meeting
 }
 
 

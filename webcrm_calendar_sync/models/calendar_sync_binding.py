@@ -605,6 +605,10 @@ class CalendarSyncBinding(models.Model):
             if send:
                 vals["invited"] = True
             self.write(vals)
+            if event._synced_take_video_link(result):
+                # the meeting text now shows the online meeting's link: written out too
+                self.write({"state": "to_push", "local_changed": True})
+                self._wake_push()
             return True
         except sync_errors.NotFound:
             if not self.external_id:

@@ -47,4 +47,5 @@ from . import (
     test_ui_guest_removal,
     test_ui_first_steps,
     test_ui_invitations,
+    test_video_calls,
 )
