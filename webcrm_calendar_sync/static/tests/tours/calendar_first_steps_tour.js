@@ -158,6 +158,8 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_settings_tour", {
             content: "Open the calendar's settings",
             trigger: ".settings_tab .tab:contains(Calendar)",
             run: "click",
+            // the settings of every app load at once: slow on a busy machine
+            timeout: 30000,
         },
         {
             content: "Our Google application is named as the synced calendar's",
