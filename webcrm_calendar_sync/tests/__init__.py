@@ -47,5 +47,6 @@ from . import (
     test_ui_guest_removal,
     test_ui_first_steps,
     test_ui_invitations,
+    test_ui_schedule_booking,
     test_video_calls,
 )

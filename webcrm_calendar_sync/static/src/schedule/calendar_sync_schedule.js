@@ -1,6 +1,6 @@
 /** @odoo-module **/
 
-import { Component, onWillStart, useState } from "@odoo/owl";
+import { Component, onWillStart, useExternalListener, useRef, useState } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import {
     deserializeDate,
@@ -20,6 +20,11 @@ const { DateTime } = luxon;
 /** The day view shows at least these hours; it widens when a meeting is earlier or later. */
 export const SCHEDULE_DAY_START = 7;
 export const SCHEDULE_DAY_END = 19;
+/** Booking from the day view: a dragged span snaps to these steps; a single click books this long. */
+export const SCHEDULE_SLOT_MINUTES = 30;
+export const SCHEDULE_DEFAULT_MINUTES = 60;
+/** Where the keyboard's selection starts in the day view (then the arrow keys move it). */
+const SCHEDULE_KEYBOARD_HOUR = 9;
 
 /**
  * The schedule (C7): the user and the colleagues chosen in the calendar's "Synced colleagues"
@@ -52,8 +57,12 @@ export class CalendarSyncSchedule extends Component {
             loading: true,
             outsideLoading: false,
             outsideError: false,
+            // the time being chosen to book: rows (people) and columns (half hours or days)
+            selection: null,
         });
         this.loadSeq = 0;
+        this.gridRef = useRef("grid");
+        useExternalListener(window, "pointerup", () => this.onPointerUp());
         useSetupAction({
             getLocalState: () => ({ date: this.state.date.toISODate(), scale: this.state.scale }),
         });
@@ -120,17 +129,20 @@ export class CalendarSyncSchedule extends Component {
     }
 
     async move(step) {
+        this.state.selection = null;
         this.state.date = this.state.date.plus(this.state.scale === "week" ? { weeks: step } : { days: step });
         await this.load();
     }
 
     async goToday() {
+        this.state.selection = null;
         this.state.date = DateTime.now().startOf("day");
         await this.load();
     }
 
     async setScale(scale) {
         if (scale !== this.state.scale) {
+            this.state.selection = null;
             this.state.scale = scale;
             await this.load();
         }
@@ -362,6 +374,249 @@ export class CalendarSyncSchedule extends Component {
             res_id: item.event.id,
             views: [[false, "form"]],
             target: "current",
+        });
+    }
+
+    // ----- booking: a selection of people and time ---------------------------------------------
+    //
+    // Dragging across the rows (press on free time, move, release) or the arrow keys on a focused
+    // row choose people (the rows) and time (half hours by day, whole days by week); releasing the
+    // mouse or pressing Enter opens a new meeting's form with those people and that time.
+
+    get columnCount() {
+        if (this.state.scale === "week") {
+            return 7;
+        }
+        const { first, last } = this.dayHours;
+        return ((last - first) * 60) / SCHEDULE_SLOT_MINUTES;
+    }
+
+    /** The start of the day view's column ``col`` (a half hour). */
+    slotStart(col) {
+        return this.rangeStart.plus({ hours: this.dayHours.first, minutes: col * SCHEDULE_SLOT_MINUTES });
+    }
+
+    /** The row and column under a pointer event, or null outside the rows. */
+    cellAt(ev) {
+        const element = ev.target.closest && ev.target.closest("[data-row-index]");
+        if (!element || !this.state.rows[Number(element.dataset.rowIndex)]) {
+            return null;
+        }
+        const row = Number(element.dataset.rowIndex);
+        if (this.state.scale === "week") {
+            return { row, col: Number(element.dataset.col) };
+        }
+        const rect = element.getBoundingClientRect();
+        const col = Math.floor(((ev.clientX - rect.left) / rect.width) * this.columnCount);
+        return { row, col: Math.min(this.columnCount - 1, Math.max(0, col)) };
+    }
+
+    onPointerDown(ev) {
+        // a meeting opens on click; only free space starts a selection
+        if (ev.button !== 0 || ev.target.closest(".o_calendar_sync_schedule_item")) {
+            return;
+        }
+        const cell = this.cellAt(ev);
+        if (!cell) {
+            return;
+        }
+        ev.preventDefault(); // no text selection while dragging
+        this.state.selection = { anchorRow: cell.row, anchorCol: cell.col, ...cell, dragging: true };
+    }
+
+    onPointerMove(ev) {
+        const selection = this.state.selection;
+        if (!selection || !selection.dragging) {
+            return;
+        }
+        const cell = this.cellAt(ev);
+        if (cell && (cell.row !== selection.row || cell.col !== selection.col)) {
+            Object.assign(selection, cell);
+        }
+    }
+
+    onPointerUp() {
+        const selection = this.state.selection;
+        if (selection && selection.dragging) {
+            selection.dragging = false;
+            this.book();
+        }
+    }
+
+    onKeydown(ev) {
+        const element = ev.target.closest && ev.target.closest("[data-row-index]");
+        if (!element) {
+            return;
+        }
+        const selection = this.state.selection;
+        if (ev.key === "Escape") {
+            if (selection) {
+                ev.preventDefault();
+                this.state.selection = null;
+            }
+            return;
+        }
+        if (ev.key === "Enter" || ev.key === " ") {
+            ev.preventDefault();
+            if (selection) {
+                this.book();
+            } else {
+                this.startKeyboardSelection(element);
+            }
+            return;
+        }
+        const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+        if (!(ev.key in moves)) {
+            return;
+        }
+        ev.preventDefault();
+        if (!selection) {
+            this.startKeyboardSelection(element);
+            return;
+        }
+        const [rowStep, colStep] = moves[ev.key];
+        const row = Math.min(this.state.rows.length - 1, Math.max(0, selection.row + rowStep));
+        const col = Math.min(this.columnCount - 1, Math.max(0, selection.col + colStep));
+        if (ev.shiftKey) {
+            Object.assign(selection, { row, col }); // Shift widens the selection
+        } else {
+            this.state.selection = { anchorRow: row, anchorCol: col, row, col, dragging: false };
+        }
+        this.focusCell(row, col);
+    }
+
+    startKeyboardSelection(element) {
+        const row = Number(element.dataset.rowIndex);
+        let col;
+        if (this.state.scale === "week") {
+            col = Number(element.dataset.col);
+        } else {
+            const fromFirst = ((SCHEDULE_KEYBOARD_HOUR - this.dayHours.first) * 60) / SCHEDULE_SLOT_MINUTES;
+            col = Math.min(this.columnCount - 1, Math.max(0, fromFirst));
+        }
+        this.state.selection = { anchorRow: row, anchorCol: col, row, col, dragging: false };
+    }
+
+    focusCell(row, col) {
+        const grid = this.gridRef.el;
+        const selector =
+            this.state.scale === "week" ? `[data-row-index="${row}"][data-col="${col}"]` : `[data-row-index="${row}"]`;
+        const target = grid && grid.querySelector(selector);
+        if (target && target !== document.activeElement) {
+            target.focus();
+        }
+    }
+
+    get selectionRange() {
+        const selection = this.state.selection;
+        if (!selection) {
+            return null;
+        }
+        return {
+            rowFrom: Math.min(selection.anchorRow, selection.row),
+            rowTo: Math.max(selection.anchorRow, selection.row),
+            colFrom: Math.min(selection.anchorCol, selection.col),
+            colTo: Math.max(selection.anchorCol, selection.col),
+        };
+    }
+
+    /**
+     * The chosen time: by day, the dragged half hours (a single one: a meeting of the default
+     * length from there); by week, whole days, booked as an all-day meeting.
+     */
+    get selectionSpan() {
+        const range = this.selectionRange;
+        if (!range) {
+            return null;
+        }
+        if (this.state.scale === "week") {
+            const first = this.rangeStart.plus({ days: range.colFrom });
+            const last = this.rangeStart.plus({ days: range.colTo });
+            return { allday: true, start: first, stop: last };
+        }
+        const start = this.slotStart(range.colFrom);
+        const stop =
+            range.colFrom === range.colTo
+                ? start.plus({ minutes: SCHEDULE_DEFAULT_MINUTES })
+                : this.slotStart(range.colTo + 1);
+        return { allday: false, start, stop };
+    }
+
+    get selectionLabel() {
+        const span = this.selectionSpan;
+        if (!span) {
+            return "";
+        }
+        if (span.allday) {
+            const first = span.start.toFormat("ccc d");
+            return span.stop.equals(span.start) ? first : `${first} – ${span.stop.toFormat("ccc d")}`;
+        }
+        return `${span.start.toFormat("HH:mm")}–${span.stop.toFormat("HH:mm")}`;
+    }
+
+    isRowSelected(index) {
+        const range = this.selectionRange;
+        return Boolean(range && index >= range.rowFrom && index <= range.rowTo);
+    }
+
+    isCellSelected(index, col) {
+        const range = this.selectionRange;
+        return this.isRowSelected(index) && col >= range.colFrom && col <= range.colTo;
+    }
+
+    /** The highlighted span in a day row (the time to book), in % of the shown hours. */
+    get daySelectionStyle() {
+        const span = this.selectionSpan;
+        const { first, last } = this.dayHours;
+        const from = this.rangeStart.plus({ hours: first });
+        const total = (last - first) * 60;
+        const stop = Math.min(span.stop.diff(from).as("minutes"), total);
+        const start = span.start.diff(from).as("minutes");
+        return `left: ${(start / total) * 100}%; width: ${((stop - start) / total) * 100}%;`;
+    }
+
+    rowLabel(row) {
+        return _t("%(name)s: drag across free time, or use the arrow keys and Enter, to book a meeting", {
+            name: row.name,
+        });
+    }
+
+    /** Opens a new meeting's form with the chosen people (and the user) at the chosen time. */
+    async book() {
+        const span = this.selectionSpan;
+        const range = this.selectionRange;
+        if (!span) {
+            return;
+        }
+        const partnerIds = [user.partnerId];
+        for (const row of this.state.rows.slice(range.rowFrom, range.rowTo + 1)) {
+            if (!partnerIds.includes(row.partner_id)) {
+                partnerIds.push(row.partner_id);
+            }
+        }
+        const context = { default_partner_ids: partnerIds };
+        if (span.allday) {
+            // Odoo's all-day meetings keep their days in start / stop (08:00 / 18:00, not a zone)
+            Object.assign(context, {
+                default_allday: true,
+                default_start: `${span.start.toISODate()} 08:00:00`,
+                default_stop: `${span.stop.toISODate()} 18:00:00`,
+            });
+        } else {
+            Object.assign(context, {
+                default_allday: false,
+                default_start: serializeDateTime(span.start),
+                default_stop: serializeDateTime(span.stop),
+            });
+        }
+        this.state.selection = null;
+        await this.action.doAction({
+            type: "ir.actions.act_window",
+            name: _t("New meeting"),
+            res_model: "calendar.event",
+            views: [[false, "form"]],
+            target: "current",
+            context,
         });
     }
 
