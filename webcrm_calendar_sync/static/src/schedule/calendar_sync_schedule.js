@@ -63,6 +63,11 @@ export class CalendarSyncSchedule extends Component {
         this.loadSeq = 0;
         this.gridRef = useRef("grid");
         useExternalListener(window, "pointerup", () => this.onPointerUp());
+        useExternalListener(window, "pointercancel", () => {
+            if (this.state.selection && this.state.selection.dragging) {
+                this.state.selection = null; // the browser took the pointer (a scroll, a gesture)
+            }
+        });
         useSetupAction({
             getLocalState: () => ({ date: this.state.date.toISODate(), scale: this.state.scale }),
         });
