@@ -35,7 +35,7 @@ class CalendarEvent(models.Model):
         help="The online meetings the organiser's synced calendar makes (none for Exchange: Odoo's own video "
         "call is offered instead).",
     )
-    synced_video_call_note = fields.Char(compute="_compute_synced_video_call_provider")
+    synced_video_call_note = fields.Char("Video call status", compute="_compute_synced_video_call_provider")
 
     @api.depends("user_id", "synced_video_call", "videocall_location")
     def _compute_synced_video_call_provider(self):

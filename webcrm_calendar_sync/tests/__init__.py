@@ -48,5 +48,6 @@ from . import (
     test_ui_first_steps,
     test_ui_invitations,
     test_ui_schedule_booking,
+    test_ui_video_call,
     test_video_calls,
 )
