@@ -105,6 +105,7 @@ export class CalendarSyncSchedule extends Component {
 
     async toggleColleague(colleague) {
         const checked = !this.isChosen(colleague);
+        this.state.selection = null; // the rows change under it
         this.state.chosen = checked
             ? [...this.state.chosen, colleague.id]
             : this.state.chosen.filter((id) => id !== colleague.id);
