@@ -5,7 +5,7 @@ import datetime as dt
 from odoo.tests import tagged
 
 from .common import NOW, FakeGoogleCase
-from .test_ui import CalendarUiCase
+from .test_ui import CALENDAR_URL, CalendarUiCase
 
 
 @tagged("post_install", "-at_install")
@@ -40,3 +40,14 @@ class TestVideoCallUi(CalendarUiCase, FakeGoogleCase):
         self.push()  # the meeting text with the link, written out
         self.assertIn(link, self.server.events_of("alice@example.com")[0]["description"])
         self.start_tour(url, "webcrm_calendar_sync_video_call_link_tour", login="alice", screenshot="meet_link")
+
+    def test_add_google_meet_while_booking_in_the_quick_create_dialog(self):
+        self.subscribe(self.alice)
+        self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_video_call_quick_create_tour", login="alice")
+        event = self.env["calendar.event"].search([("name", "=", "Kick-off with Meet")])
+        self.assertEqual(len(event), 1)
+        self.assertTrue(event.synced_video_call)
+        self.push()
+        (stored,) = self.server.events_of("alice@example.com")
+        self.assertTrue(stored["hangoutLink"].startswith("https://meet.google.com/"))
+        self.assertEqual(event.videocall_location, stored["hangoutLink"])

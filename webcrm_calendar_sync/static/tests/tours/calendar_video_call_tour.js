@@ -61,3 +61,38 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_video_call_link_to
         },
     ],
 });
+
+/** "Add video call" in the calendar's quick-create dialog: a Google Meet asked for as the meeting is booked. */
+registry.category("web_tour.tours").add("webcrm_calendar_sync_video_call_quick_create_tour", {
+    steps: () => [
+        {
+            content: "Click a time in the calendar",
+            trigger: ".o_calendar_renderer .fc-timegrid-slot-lane[data-time='10:00:00']",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_form_view .o_field_widget[name=name] input",
+            timeout: 30000, // a server round trip on a loaded machine
+            run: "edit Kick-off with Meet",
+        },
+        {
+            content: "The dialog offers a Google Meet from the organiser's calendar",
+            trigger: ".modal .o_form_view .o_calendar_sync_video_call:contains(Google Meet)",
+            run: "click",
+        },
+        {
+            content: "Nothing saved yet: the dialog says when the link comes",
+            trigger: ".modal .o_calendar_sync_video_call_note:contains(Google makes the Meet link once the meeting is saved)",
+        },
+        {
+            content: "Save",
+            trigger: ".modal .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "The meeting is in the calendar",
+            trigger: ".o_calendar_renderer .fc-event:contains(Kick-off with Meet)",
+            timeout: 30000,
+        },
+    ],
+});
