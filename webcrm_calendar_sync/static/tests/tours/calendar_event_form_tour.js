@@ -80,6 +80,10 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_no_send_invitation
             trigger: ".o_form_button_cancel",
             run: "click",
         },
+        {
+            content: "Discarded: back on the calendar",
+            trigger: ".o_calendar_renderer",
+        },
     ],
 });
 
