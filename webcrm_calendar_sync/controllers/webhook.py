@@ -76,7 +76,8 @@ class _CappedInput:
             raise RequestEntityTooLarge()
         return data
 
-    def read(self, size=-1):
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        # a file-like wrapper, not a model: its read() is the stream's, there is no super to call
         if size is None or size < 0:
             chunks = []
             while chunk := self.read(READ_CHUNK):

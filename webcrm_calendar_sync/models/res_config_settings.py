@@ -172,7 +172,7 @@ class ResConfigSettings(models.TransientModel):
             settings.calendar_sync_microsoft_client_secret_set = saved["calendar_sync_microsoft_client_secret"]
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         # execute() lets system administrators only this far
         params = self.env["ir.config_parameter"].sudo()
         typed = {name: (self[name] or "").strip() for name in SECRET_PARAMS}
@@ -181,6 +181,7 @@ class ResConfigSettings(models.TransientModel):
                 params.set_param(SECRET_PARAMS[name], value)
         if any(self[name] for name in SECRET_PARAMS):
             self.write(dict.fromkeys(SECRET_PARAMS, False))
+        return res
 
     @api.depends("calendar_sync_push_base_url", "calendar_sync_push_poll_minutes")
     def _compute_calendar_sync_push_status(self):

@@ -41,19 +41,20 @@ class _GoogleSide:
     def __init__(self, server):
         self.server = server
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         found = [e for e in self.server.events_of(email) if e.get("iCalUID") == uid]
         assert len(found) == 1, found
         return found[0]
 
     def answers(self, email, uid):
-        return {a["email"]: a.get("responseStatus", "needsAction") for a in self.copy(email, uid).get("attendees", [])}
+        attendees = self.copy_of(email, uid).get("attendees", [])
+        return {a["email"]: a.get("responseStatus", "needsAction") for a in attendees}
 
     def own(self, email, uid):
         return self.answers(email, uid)[email]
 
     def start(self, email, uid):
-        return dt.datetime.fromisoformat(self.copy(email, uid)["start"]["dateTime"].replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(self.copy_of(email, uid)["start"]["dateTime"].replace("Z", "+00:00"))
 
     def deliver(self, email, uid, summary, start, end, organizer, guests):
         self.server.add_user(email)
@@ -99,13 +100,13 @@ class _GraphSide:
     def __init__(self, server):
         self.server = server
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         found = [e for e in self.server.events_of(email) if e.get("iCalUId") == uid]
         assert len(found) == 1, found
         return found[0]
 
     def answers(self, email, uid):
-        event = self.copy(email, uid)
+        event = self.copy_of(email, uid)
         answers = {
             a["emailAddress"]["address"]: _neutral(GRAPH_WORDS, a["status"]["response"]) for a in event["attendees"]
         }
@@ -113,10 +114,10 @@ class _GraphSide:
         return answers
 
     def own(self, email, uid):
-        return _neutral(GRAPH_WORDS, self.copy(email, uid)["responseStatus"]["response"])
+        return _neutral(GRAPH_WORDS, self.copy_of(email, uid)["responseStatus"]["response"])
 
     def start(self, email, uid):
-        return dt.datetime.fromisoformat(self.copy(email, uid)["start"]["dateTime"][:19]).replace(tzinfo=UTC)
+        return dt.datetime.fromisoformat(self.copy_of(email, uid)["start"]["dateTime"][:19]).replace(tzinfo=UTC)
 
     def deliver(self, email, uid, summary, start, end, organizer, guests):
         def node(value):
@@ -161,23 +162,23 @@ class _EwsSide:
     def __init__(self, server):
         self.server = server
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         found = [i for i in self.server.mailboxes[email].items.values() if i.get("uid") == uid]
         assert len(found) == 1, found
         return found[0]
 
     def answers(self, email, uid):
-        item = self.copy(email, uid)
+        item = self.copy_of(email, uid)
         answers = {a[0]: _neutral(EWS_WORDS, a[2]) for a in item["required"] + item["optional"]}
         if item["organizer"][0] != email:
             answers[email] = _neutral(EWS_WORDS, item["my_response"])
         return answers
 
     def own(self, email, uid):
-        return _neutral(EWS_WORDS, self.copy(email, uid)["my_response"])
+        return _neutral(EWS_WORDS, self.copy_of(email, uid)["my_response"])
 
     def start(self, email, uid):
-        return self.copy(email, uid)["start"]
+        return self.copy_of(email, uid)["start"]
 
     def deliver(self, email, uid, summary, start, end, organizer, guests):
         self.server.add_item(
@@ -191,10 +192,10 @@ class _EwsSide:
         )
 
     def deliver_update(self, email, uid, start, end):
-        self.server.update_item(email, self.copy(email, uid)["id"], start=start, end=end)
+        self.server.update_item(email, self.copy_of(email, uid)["id"], start=start, end=end)
 
     def retitle(self, email, uid, title):
-        self.server.update_item(email, self.copy(email, uid)["id"], subject=title)
+        self.server.update_item(email, self.copy_of(email, uid)["id"], subject=title)
 
     def reply(self, organizer, uid, email, response):
         self.server.reply(organizer, uid, email, EWS_WORDS[response])
@@ -398,7 +399,7 @@ class TestGuestAnswers(CalendarSyncCase):
         # Bob's copy lists every attendee as "none"; his sync binds it and changes no one's answer
         acc_b._sync()
         self.assertEqual(len(meeting.sudo().sync_binding_ids), 2)
-        self.assertEqual(side.copy(self.bob.email, uid)["attendees"][0]["status"]["response"], "none")
+        self.assertEqual(side.copy_of(self.bob.email, uid)["attendees"][0]["status"]["response"], "none")
         self.assertEqual(
             self.states(meeting),
             {self.alice.email: "accepted", self.bob.email: "needsAction", self.kim.email: "accepted"},
@@ -407,7 +408,7 @@ class TestGuestAnswers(CalendarSyncCase):
         # everyone as "none"); neither of their syncs changes anyone's answer
         meeting.with_user(self.alice).write({"name": "Offer review, v2"})
         self.push()
-        self.assertEqual(side.copy(self.bob.email, uid)["subject"], "Offer review, v2")
+        self.assertEqual(side.copy_of(self.bob.email, uid)["subject"], "Offer review, v2")
         acc_b._sync()
         acc_a._sync()
         self.assertEqual(
@@ -479,7 +480,7 @@ class TestGuestAnswers(CalendarSyncCase):
                     self.ews.add_mailbox(self.bob.email, f"{self.bob.login}-pw")
                 end = start + dt.timedelta(hours=1)
                 side.deliver(self.bob.email, uid, f"Early {provider}", start, end, olga, [self.bob.email])
-                copy = side.copy(self.bob.email, uid)
+                copy = side.copy_of(self.bob.email, uid)
                 if provider == "exchange":
                     self.ews.update_item(self.bob.email, copy["id"], my_response="Accept")
                 else:

@@ -144,18 +144,18 @@ class TestGuestRemovalGoogle(_GuestRemoval, FakeGoogleCase):
     def deliver_copy(self, uid):
         pass
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         [found] = [e for e in self.server.events_of(email) if e.get("iCalUID") == uid]
         return found
 
     def own_answer(self, email, uid):
-        return next(a["responseStatus"] for a in self.copy(email, uid)["attendees"] if a["email"] == email)
+        return next(a["responseStatus"] for a in self.copy_of(email, uid)["attendees"] if a["email"] == email)
 
     def organiser_has(self, uid):
         return any(e.get("iCalUID") == uid for e in self.server.events_of(ALICE))
 
     def organiser_answer(self, uid, email):
-        return next(a["responseStatus"] for a in self.copy(ALICE, uid)["attendees"] if a["email"] == email)
+        return next(a["responseStatus"] for a in self.copy_of(ALICE, uid)["attendees"] if a["email"] == email)
 
     def cancellations(self):
         return [i for i in self.server.invitations if i["method"] == "cancel"]
@@ -165,19 +165,19 @@ class TestGuestRemovalGraph(_GuestRemoval, FakeGraphCase):
     def deliver_copy(self, uid):
         pass  # Graph makes Bob's copy in his mailbox when Alice invites him
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         found = [e for e in self.server.events_of(email) if e.get("iCalUId") == uid and not e.get("_deleted")]
         return found[0] if found else None
 
     def own_answer(self, email, uid):
-        response = self.copy(email, uid)["responseStatus"]["response"]
+        response = self.copy_of(email, uid)["responseStatus"]["response"]
         return {"notResponded": "needsAction", "none": "needsAction"}.get(response, response)
 
     def organiser_has(self, uid):
-        return self.copy(ALICE, uid) is not None
+        return self.copy_of(ALICE, uid) is not None
 
     def organiser_answer(self, uid, email):
-        event = self.copy(ALICE, uid)
+        event = self.copy_of(ALICE, uid)
         [attendee] = [a for a in event["attendees"] if a["emailAddress"]["address"] == email]
         response = attendee["status"]["response"]
         return {"notResponded": "needsAction", "none": "needsAction"}.get(response, response)
@@ -196,7 +196,7 @@ class TestGuestRemovalExchange(_GuestRemoval, FakeEWSCase):
 
     def deliver_copy(self, uid):
         # the invitation reaching Bob's mailbox (the fake's calendar attendant does not make copies)
-        item = self.copy(ALICE, uid)
+        item = self.copy_of(ALICE, uid)
         self.server.add_item(
             BOB,
             subject=item["subject"],
@@ -207,19 +207,19 @@ class TestGuestRemovalExchange(_GuestRemoval, FakeEWSCase):
             organizer=(ALICE, "Alice"),
         )
 
-    def copy(self, email, uid):
+    def copy_of(self, email, uid):
         found = [i for i in self.server.mailboxes[email].items.values() if i.get("uid") == uid]
         return found[0] if found else None
 
     def own_answer(self, email, uid):
-        return self.WORDS[self.copy(email, uid)["my_response"]]
+        return self.WORDS[self.copy_of(email, uid)["my_response"]]
 
     def organiser_has(self, uid):
-        item = self.copy(ALICE, uid)
+        item = self.copy_of(ALICE, uid)
         return bool(item and not item.get("cancelled"))
 
     def organiser_answer(self, uid, email):
-        [attendee] = [a for a in self.copy(ALICE, uid)["required"] if a[0] == email]
+        [attendee] = [a for a in self.copy_of(ALICE, uid)["required"] if a[0] == email]
         return self.WORDS[attendee[2]]
 
     def cancellations(self):
@@ -319,7 +319,7 @@ class TestGuestRemovalAcrossServices(CalendarSyncCase):
         self.push()
         self.assertFalse(meeting.exists())
         with self.assertRaises(AssertionError):
-            A.copy(ALICE, uid)  # gone from her calendar
+            A.copy_of(ALICE, uid)  # gone from her calendar
 
     def test_google_organiser_microsoft_guest(self):
         self.scenario("google", "microsoft")
