@@ -6,6 +6,7 @@ through it, into a meeting text the user has not edited. A meeting made at the p
 shows it. Exchange has no such link: Odoo's own video call (Discuss) stays what it offers."""
 
 import logging
+import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
@@ -17,6 +18,17 @@ _logger = logging.getLogger(__name__)
 
 # the calendars that make an online meeting when asked, and what they make
 VIDEO_CALL_PROVIDERS = ("google", "microsoft")
+
+# a link to join: an https address, nothing else (the link comes from whoever made the meeting,
+# an outside organiser too, and the form's 'Join video call' opens it)
+_JOIN_URL = re.compile(r"^https://[^\s\x00-\x1f<>\"'`\\]+$", re.I)
+
+
+def safe_video_url(url):
+    """``url`` when it is an https address to open, else "" (a ``javascript:`` or other scheme,
+    spaces, markup characters are never taken)."""
+    url = (url or "").strip()
+    return url if len(url) <= 2048 and _JOIN_URL.match(url) else ""
 
 
 class CalendarEvent(models.Model):
@@ -78,16 +90,17 @@ class CalendarEvent(models.Model):
     @api.model
     def _vals_from_remote(self, remote, account, partners, users):
         vals = super()._vals_from_remote(remote, account, partners, users)
-        if remote.video_url:
+        url = safe_video_url(remote.video_url)
+        if url:
             # the online meeting the provider has for it (made there, or asked for from Odoo)
-            vals["videocall_location"] = remote.video_url
+            vals["videocall_location"] = url
         return vals
 
     def _synced_take_video_link(self, remote):
         """After a write to the organiser's calendar: keep the online meeting's link it answered
         with. Returns True when the meeting's text changed with it (to be written out again)."""
         self.ensure_one()
-        url = remote.video_url
+        url = safe_video_url(remote.video_url)
         if not url or self.videocall_location == url:
             return False
         self.with_context(**SYNC_CONTEXT).write({"videocall_location": url})

@@ -119,3 +119,25 @@ class TestGraphVideoCall(VideoCallCase, FakeGraphCase):
         account._sync()
         event = self.env["calendar.event"].search([("name", "=", "Made in Outlook")])
         self.assertEqual(event.videocall_location, stored["onlineMeeting"]["joinUrl"])
+
+
+class TestGoogleVideoCallInput(VideoCallCase, FakeGoogleCase):
+    def test_a_link_that_is_not_a_web_address_is_never_taken(self):
+        # the link comes from whoever made the meeting (an outside organiser too): only an
+        # https address becomes the meeting's video call (its 'Join' button opens it)
+        account = self.subscribe(self.alice)
+        start = NOW + dt.timedelta(days=2)
+        for title, uri in (("Script", "javascript:alert(document.cookie)"), ("Plain", "http://meet.example/x y")):
+            self.server.add_event(
+                "alice@example.com",
+                {
+                    "summary": title,
+                    "start": {"dateTime": start.astimezone(UTC).isoformat()},
+                    "end": {"dateTime": (start + dt.timedelta(hours=1)).astimezone(UTC).isoformat()},
+                    "conferenceData": {"entryPoints": [{"entryPointType": "video", "uri": uri}]},
+                },
+            )
+        account._sync()
+        events = self.env["calendar.event"].search([("name", "in", ("Script", "Plain"))])
+        self.assertEqual(len(events), 2)
+        self.assertEqual(events.mapped("videocall_location"), [False, False])
