@@ -75,12 +75,6 @@ class CalendarEvent(models.Model):
         if not self.videocall_location:
             self.synced_video_call = False
 
-    def action_synced_add_video_call(self):
-        """Ask the organiser's calendar for an online meeting (the form does this without saving)."""
-        self.check_access("write")
-        self.filtered(lambda e: not e.videocall_location).write({"synced_video_call": True})
-        return True
-
     # -- to and from the provider ----------------------------------------------
     def _to_remote(self, account):
         remote = super()._to_remote(account)
