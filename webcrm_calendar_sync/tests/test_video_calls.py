@@ -55,6 +55,22 @@ class TestGoogleVideoCall(VideoCallCase, FakeGoogleCase):
         self.assertIn(link, stored["description"])
         self.assertEqual(stored["hangoutLink"], link)  # the same conference, not a new one
 
+    def test_a_conference_google_is_still_making_shows_its_link_with_a_later_sync(self):
+        account = self.subscribe(self.alice)
+        self.server.meet_pending = True
+        try:
+            event = self.book(synced_video_call=True)
+            self.push()
+            self.assertFalse(event.videocall_location)  # Google answered "pending"
+            self.assertEqual(event.synced_video_call_note[:26], "Google makes the Meet link")
+            self.server.finish_conferences()
+            account._sync()
+        finally:
+            self.server.meet_pending = False
+        (stored,) = self.server.events_of("alice@example.com")
+        self.assertEqual(event.videocall_location, stored["hangoutLink"])
+        self.assertFalse(event.synced_video_call_note)
+
     def test_meeting_made_in_google_with_a_meet_link_shows_it(self):
         account = self.subscribe(self.alice)
         start = NOW + dt.timedelta(days=2)
