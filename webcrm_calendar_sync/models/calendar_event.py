@@ -734,27 +734,43 @@ class CalendarEvent(models.Model):
             if not account or (account.company_id not in companies and not self.env.su):
                 continue
             email = (account.email or colleague.email or "").lower()
-            key = (self.env.cr.dbname, account.id, colleague.id, email, start_dt, stop_dt)
-            intervals = calendar_sync_busy.cached(key)
-            if intervals is None:
-                if not calendar_sync_busy.take_call((self.env.cr.dbname, self.env.uid), per_minute):
-                    raise UserError(_("Too many busy-time lookups in the last minute. Wait a minute and try again."))
-                try:
-                    busy = account._get_provider().free_busy([email], start_dt, stop_dt)
-                except sync_errors.SyncError as exc:
-                    _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
-                    continue
-                intervals = [
-                    {
-                        "start": fields.Datetime.to_string(naive_utc(interval.start)),
-                        "stop": fields.Datetime.to_string(naive_utc(interval.end)),
-                    }
-                    for found in busy.values()
-                    for interval in found
-                ]
-                calendar_sync_busy.remember(key, intervals)
-            result[str(colleague.id)] = [dict(i) for i in intervals]
+            try:
+                intervals = self._calendar_sync_external_busy(account, colleague, email, start_dt, stop_dt, per_minute)
+            except calendar_sync_busy.TooManyCalls:
+                raise UserError(
+                    _("Too many busy-time lookups in the last minute. Wait a minute and try again.")
+                ) from None
+            except sync_errors.SyncError as exc:
+                _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
+                continue
+            result[str(colleague.id)] = intervals
         return result
+
+    @api.model
+    def _calendar_sync_external_busy(self, account, user, email, start, stop, per_minute):
+        """``user``'s busy intervals in ``account``'s calendar between ``start`` and ``stop`` (aware
+        UTC), as [{"start": iso, "stop": iso}] (a fresh copy), from the short cache or else from
+        the provider (counted against the caller's budget, and remembered).
+
+        :raises calendar_sync_busy.TooManyCalls: the caller's budget for the last minute is spent
+        :raises sync_errors.SyncError: the provider refused or did not answer
+        """
+        key = (self.env.cr.dbname, account.id, user.id, email, start, stop)
+        intervals = calendar_sync_busy.cached(key)
+        if intervals is None:
+            if not calendar_sync_busy.take_call((self.env.cr.dbname, self.env.uid), per_minute):
+                raise calendar_sync_busy.TooManyCalls()
+            busy = account._get_provider().free_busy([email], start, stop)
+            intervals = [
+                {
+                    "start": fields.Datetime.to_string(naive_utc(interval.start)),
+                    "stop": fields.Datetime.to_string(naive_utc(interval.end)),
+                }
+                for found in busy.values()
+                for interval in found
+            ]
+            calendar_sync_busy.remember(key, intervals)
+        return [dict(i) for i in intervals]
 
 
 def _same_text(first, second):

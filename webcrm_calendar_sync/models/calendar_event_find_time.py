@@ -250,32 +250,16 @@ class CalendarEvent(models.Model):
                 unknown[person.id] = _("it is synced for a company you do not work in")
                 continue
             email = (account.email or person.email or "").lower()
-            key = (self.env.cr.dbname, account.id, person.id, email, start, stop)
-            intervals = calendar_sync_busy.cached(key)
-            if intervals is None:
-                if not calendar_sync_busy.take_call((self.env.cr.dbname, self.env.uid), per_minute):
-                    unknown[person.id] = _("too many busy-time lookups in the last minute; try again in a minute")
-                    continue
-                try:
-                    answer = account._get_provider().free_busy([email], start, stop)
-                except (sync_errors.AuthRevoked, sync_errors.NotSubscribed, sync_errors.Forbidden) as exc:
-                    _logger.info("Free/busy of account %s refused: %s", account.id, exc.__class__.__name__)
-                    unknown[person.id] = _("access to it was refused; they must subscribe again")
-                    continue
-                except sync_errors.SyncError as exc:
-                    _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
-                    unknown[person.id] = _("the calendar service did not answer")
-                    continue
-                intervals = [
-                    {
-                        "start": fields.Datetime.to_string(naive_utc(interval.start)),
-                        "stop": fields.Datetime.to_string(naive_utc(interval.end)),
-                    }
-                    for listed in answer.values()
-                    for interval in listed
-                ]
-                calendar_sync_busy.remember(key, intervals)
-            found[person.id] = [dict(i) for i in intervals]
+            try:
+                found[person.id] = self._calendar_sync_external_busy(account, person, email, start, stop, per_minute)
+            except calendar_sync_busy.TooManyCalls:
+                unknown[person.id] = _("too many busy-time lookups in the last minute; try again in a minute")
+            except (sync_errors.AuthRevoked, sync_errors.NotSubscribed, sync_errors.Forbidden) as exc:
+                _logger.info("Free/busy of account %s refused: %s", account.id, exc.__class__.__name__)
+                unknown[person.id] = _("access to it was refused; they must subscribe again")
+            except sync_errors.SyncError as exc:
+                _logger.info("Free/busy of account %s failed: %s", account.id, exc.__class__.__name__)
+                unknown[person.id] = _("the calendar service did not answer")
         return found, unknown
 
     @api.model

@@ -19,6 +19,10 @@ _cache = {}  # (dbname, account_id, user_id, email, start, stop) -> (expires, in
 _calls = {}  # (dbname, uid) -> deque of monotonic call times
 
 
+class TooManyCalls(Exception):
+    """The caller's budget of provider calls for the last minute is spent."""
+
+
 def cached(key):
     """The intervals kept for ``key``, or None."""
     now = time.monotonic()
