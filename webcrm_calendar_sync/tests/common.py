@@ -306,3 +306,17 @@ class FakeEWSCase(CalendarSyncCase):
     def subjects(self, user):
         """The titles of the items in ``user``'s mailbox on the server, sorted."""
         return sorted(i["subject"] for i in self.server.mailboxes[user.email].items.values())
+
+    def deliver_invitation(self, uid, guest=BOB):
+        """Alice's invitation ``uid`` reaching ``guest``'s mailbox (the fake's calendar attendant
+        does not make copies)."""
+        [item] = [i for i in self.server.mailboxes[ALICE].items.values() if i.get("uid") == uid]
+        self.server.add_item(
+            guest,
+            subject=item["subject"],
+            start=item["start"],
+            end=item["end"],
+            attendees=[(a[0], a[1], "Unknown") for a in item["required"]],
+            uid=uid,
+            organizer=(ALICE, "Alice"),
+        )

@@ -206,7 +206,10 @@ class _EwsSide:
         return replies
 
 
-class TestGuestAnswers(CalendarSyncCase):
+class _ThreeServicesCase(CalendarSyncCase):
+    """The fake Google, Graph and Exchange servers side by side (a fresh state per test), Kim
+    outside, and Alice and Bob subscribing on any of them: the guest scenarios between services."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -234,42 +237,38 @@ class TestGuestAnswers(CalendarSyncCase):
         CachingProtocol.clear_cache()
         self.patch_window(FAKE_SERVER_WINDOW)
 
-    # -- accounts ------------------------------------------------------------------
     def subscribe(self, user, provider):
+        """``user``'s calendar on ``provider``, subscribed (the account, as sudo)."""
         if provider == "google":
             account = self.env["calendar.sync.account"].create(
                 {"user_id": user.id, "provider": "google", "email": user.email, "state": "subscribed"}
             )
             account._set_credentials(token_data=self.google.issue_tokens(user.email))
             return account
+        Account = self.env["calendar.sync.account"].with_user(user)
         if provider == "microsoft":
-            account = (
-                self.env["calendar.sync.account"].with_user(user).create({"provider": "microsoft", "email": user.email})
-            )
+            account = Account.create({"provider": "microsoft", "email": user.email})
             session = {}
             action = account._subscribe_microsoft(session=session)
             answer = requests.get(action["url"], allow_redirects=False, verify=self.graph.ca_file, timeout=10)
             params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
-            self.env["calendar.sync.account"].with_user(user)._oauth_finish("microsoft", params, session)
-            self.assertEqual(account.state, "subscribed", account.last_error)
-            return account.sudo()
-        self.ews.add_mailbox(user.email, f"{user.login}-pw")
-        account = (
-            self.env["calendar.sync.account"]
-            .with_user(user)
-            .create(
-                {"provider": "exchange", "email": user.email, "ews_url": self.ews.url, "password": f"{user.login}-pw"}
-            )
-        )
-        account.action_subscribe()
+            Account._oauth_finish("microsoft", params, session)
+        else:
+            self.ews.add_mailbox(user.email, f"{user.login}-pw")
+            vals = {"provider": "exchange", "email": user.email, "ews_url": self.ews.url}
+            account = Account.create(dict(vals, password=f"{user.login}-pw"))
+            account.action_subscribe()
+        self.assertEqual(account.state, "subscribed", account.last_error)
         return account.sudo()
-
-    def push(self):
-        self.env["calendar.sync.binding"]._cron_push()
 
     def states(self, meeting):
         meeting.invalidate_recordset()
         return {a.email: a.state for a in meeting.attendee_ids}
+
+
+class TestGuestAnswers(_ThreeServicesCase):
+    def push(self):
+        self.env["calendar.sync.binding"]._cron_push()
 
     def mail(self, source, target):
         """The replies ``source``'s service sent reach the organiser's calendar at ``target``."""

@@ -10,27 +10,18 @@ which of the two is about to happen.
 """
 
 import datetime as dt
-import urllib.parse
-
-import requests
-from exchangelib.protocol import CachingProtocol
 
 from odoo.exceptions import UserError
 
-from ..engine.testing.fake_ews import FakeEWS
 from .common import (
     ALICE,
     BOB,
-    FAKE_SERVER_WINDOW,
     NOW,
-    CalendarSyncCase,
     FakeEWSCase,
     FakeGoogleCase,
     FakeGraphCase,
-    start_fake_google,
-    start_fake_graph,
 )
-from .test_guest_answers import _EwsSide, _GoogleSide, _GraphSide  # the services as the guest scenario plays them
+from .test_guest_answers import _ThreeServicesCase  # the three services as the guest scenario plays them
 
 KIM = "kim@client.test"
 
@@ -195,17 +186,7 @@ class TestGuestRemovalExchange(_GuestRemoval, FakeEWSCase):
         self.server.add_mailbox(BOB, "bob-pw")
 
     def deliver_copy(self, uid):
-        # the invitation reaching Bob's mailbox (the fake's calendar attendant does not make copies)
-        item = self.copy_of(ALICE, uid)
-        self.server.add_item(
-            BOB,
-            subject=item["subject"],
-            start=item["start"],
-            end=item["end"],
-            attendees=[(a[0], a[1], "Unknown") for a in item["required"]],
-            uid=uid,
-            organizer=(ALICE, "Alice"),
-        )
+        self.deliver_invitation(uid)
 
     def copy_of(self, email, uid):
         found = [i for i in self.server.mailboxes[email].items.values() if i.get("uid") == uid]
@@ -226,64 +207,10 @@ class TestGuestRemovalExchange(_GuestRemoval, FakeEWSCase):
         return [i for i in self.server.invitations if i[0] == "cancel"]
 
 
-class TestGuestRemovalAcrossServices(CalendarSyncCase):
+class TestGuestRemovalAcrossServices(_ThreeServicesCase):
     """The guest scenario's last steps, organiser and guest on different services: Bob deletes the
     meeting in Odoo (a decline from his calendar, carried to Alice's as a reply between services),
     then Alice deletes it (cancelled for all)."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.google = start_fake_google(cls)
-        cls.graph = start_fake_graph(cls)
-        cls.ews = FakeEWS(auth=("ntlm", "basic")).start()
-        cls.addClassCleanup(cls.ews.stop)
-        cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.ews.ca_file}).execute()
-        cls.kim = cls.env["res.partner"].create({"name": "Kim Customer", "email": KIM})
-        cls.sides = {
-            "google": _GoogleSide(cls.google),
-            "microsoft": _GraphSide(cls.graph),
-            "exchange": _EwsSide(cls.ews),
-        }
-
-    def setUp(self):
-        super().setUp()
-        self.google.calendars.clear()
-        self.graph.mailboxes.clear()
-        self.ews.mailboxes.clear()
-        for server in (self.google, self.graph, self.ews):
-            server.invitations.clear()
-            server.replies.clear()
-            server.clear_faults()
-        CachingProtocol.clear_cache()
-        self.patch_window(FAKE_SERVER_WINDOW)
-
-    def subscribe(self, user, provider):
-        if provider == "google":
-            account = self.env["calendar.sync.account"].create(
-                {"user_id": user.id, "provider": "google", "email": user.email, "state": "subscribed"}
-            )
-            account._set_credentials(token_data=self.google.issue_tokens(user.email))
-            return account
-        Account = self.env["calendar.sync.account"].with_user(user)
-        if provider == "microsoft":
-            account = Account.create({"provider": "microsoft", "email": user.email})
-            session = {}
-            action = account._subscribe_microsoft(session=session)
-            answer = requests.get(action["url"], allow_redirects=False, verify=self.graph.ca_file, timeout=10)
-            params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
-            Account._oauth_finish("microsoft", params, session)
-        else:
-            self.ews.add_mailbox(user.email, f"{user.login}-pw")
-            vals = {"provider": "exchange", "email": user.email, "ews_url": self.ews.url}
-            account = Account.create(dict(vals, password=f"{user.login}-pw"))
-            account.action_subscribe()
-        self.assertEqual(account.state, "subscribed", account.last_error)
-        return account.sudo()
-
-    def states(self, meeting):
-        meeting.invalidate_recordset()
-        return {a.email: a.state for a in meeting.attendee_ids}
 
     def scenario(self, organizer_provider, guest_provider):
         A, B = self.sides[organizer_provider], self.sides[guest_provider]

@@ -12,7 +12,7 @@ import urllib.parse
 
 import requests
 
-from .common import ALICE, BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
+from .common import BOB, NOW, FakeEWSCase, FakeGoogleCase, FakeGraphCase
 
 
 class _OutboxEdges:
@@ -32,6 +32,16 @@ class _OutboxEdges:
                 }
             )
         )
+
+    def consent_again(self, account, provider, verify=True):
+        """``account``'s owner going through ``provider``'s consent again, as the browser does."""
+        Account = self.env["calendar.sync.account"].with_user(account.user_id)
+        session = {}
+        action = getattr(account.with_user(account.user_id), f"_subscribe_{provider}")(session=session)
+        answer = requests.get(action["url"], allow_redirects=False, verify=verify, timeout=10)
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
+        Account._oauth_finish(provider, params, session)
+        self.assertEqual(account.state, "subscribed", account.last_error)
 
     def push_cron_triggers(self):
         cron = self.env.ref("webcrm_calendar_sync.ir_cron_calendar_sync_push")
@@ -143,12 +153,7 @@ class TestOutboxEdgesGoogle(_OutboxEdges, FakeGoogleCase):
         self.server.expire_access_tokens()
 
     def subscribe_again(self, account):
-        session = {}
-        action = account.with_user(account.user_id)._subscribe_google(session=session)
-        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
-        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
-        self.env["calendar.sync.account"].with_user(account.user_id)._oauth_finish("google", params, session)
-        self.assertEqual(account.state, "subscribed", account.last_error)
+        self.consent_again(account, "google")
 
     def deliver_copy(self, binding):
         pass  # Google made Bob's copy when Alice invited him
@@ -171,12 +176,7 @@ class TestOutboxEdgesGraph(_OutboxEdges, FakeGraphCase):
         account._set_credentials(token_data=cache)
 
     def subscribe_again(self, account):
-        session = {}
-        action = account.with_user(account.user_id)._subscribe_microsoft(session=session)
-        answer = requests.get(action["url"], allow_redirects=False, verify=self.server.ca_file, timeout=10)
-        params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(answer.headers["Location"]).query))
-        self.env["calendar.sync.account"].with_user(account.user_id)._oauth_finish("microsoft", params, session)
-        self.assertEqual(account.state, "subscribed", account.last_error)
+        self.consent_again(account, "microsoft", verify=self.server.ca_file)
 
     def deliver_copy(self, binding):
         pass  # Graph made Bob's copy when Alice invited him
@@ -203,17 +203,7 @@ class TestOutboxEdgesExchange(_OutboxEdges, FakeEWSCase):
         self.assertEqual(account.state, "subscribed", account.last_error)
 
     def deliver_copy(self, binding):
-        # the invitation reaching Bob's mailbox (the fake's calendar attendant does not make copies)
-        [item] = [i for i in self.server.mailboxes[ALICE].items.values() if i.get("uid") == binding.ical_uid]
-        self.server.add_item(
-            BOB,
-            subject=item["subject"],
-            start=item["start"],
-            end=item["end"],
-            attendees=[(a[0], a[1], "Unknown") for a in item["required"]],
-            uid=binding.ical_uid,
-            organizer=(ALICE, "Alice"),
-        )
+        self.deliver_invitation(binding.ical_uid)
 
     def remove_at_server(self, user, external_id):
         self.server.remove_item(user.email, external_id)
