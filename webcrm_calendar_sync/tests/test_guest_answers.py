@@ -206,7 +206,35 @@ class _EwsSide:
         return replies
 
 
-class _ThreeServicesCase(CalendarSyncCase):
+class _GuestMeeting:
+    """Alice's meeting with Bob and Kim (outside), and each guest's answer as Odoo has it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.kim = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
+
+    def book(self, days=3):
+        start = (NOW + dt.timedelta(days=days)).replace(tzinfo=None)
+        return (
+            self.env["calendar.event"]
+            .with_user(self.alice)
+            .create(
+                {
+                    "name": "Offer review",
+                    "start": start,
+                    "stop": start + dt.timedelta(hours=1),
+                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.bob.partner_id.id, self.kim.id])],
+                }
+            )
+        )
+
+    def states(self, meeting):
+        meeting.invalidate_recordset()
+        return {a.email: a.state for a in meeting.attendee_ids}
+
+
+class _ThreeServicesCase(_GuestMeeting, CalendarSyncCase):
     """The fake Google, Graph and Exchange servers side by side (a fresh state per test), Kim
     outside, and Alice and Bob subscribing on any of them: the guest scenarios between services."""
 
@@ -218,7 +246,6 @@ class _ThreeServicesCase(CalendarSyncCase):
         cls.ews = FakeEWS(auth=("ntlm", "basic")).start()
         cls.addClassCleanup(cls.ews.stop)
         cls.env["res.config.settings"].create({"calendar_sync_exchange_ca_bundle": cls.ews.ca_file}).execute()
-        cls.kim = cls.env["res.partner"].create({"name": "Kim Customer", "email": "kim@client.test"})
         cls.sides = {
             "google": _GoogleSide(cls.google),
             "microsoft": _GraphSide(cls.graph),
@@ -261,10 +288,6 @@ class _ThreeServicesCase(CalendarSyncCase):
         self.assertEqual(account.state, "subscribed", account.last_error)
         return account.sudo()
 
-    def states(self, meeting):
-        meeting.invalidate_recordset()
-        return {a.email: a.state for a in meeting.attendee_ids}
-
 
 class TestGuestAnswers(_ThreeServicesCase):
     def push(self):
@@ -274,21 +297,6 @@ class TestGuestAnswers(_ThreeServicesCase):
         """The replies ``source``'s service sent reach the organiser's calendar at ``target``."""
         for organizer, uid, email, response in source.take_replies():
             target.reply(organizer, uid, email, response)
-
-    def book(self, days=3):
-        start = (NOW + dt.timedelta(days=days)).replace(tzinfo=None)
-        return (
-            self.env["calendar.event"]
-            .with_user(self.alice)
-            .create(
-                {
-                    "name": "Offer review",
-                    "start": start,
-                    "stop": start + dt.timedelta(hours=1),
-                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.bob.partner_id.id, self.kim.id])],
-                }
-            )
-        )
 
     # -- the guest scenario, one organiser's service and one guest's service each -------
     def scenario(self, organizer_provider, guest_provider):

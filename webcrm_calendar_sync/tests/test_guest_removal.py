@@ -13,46 +13,19 @@ import datetime as dt
 
 from odoo.exceptions import UserError
 
-from .common import (
-    ALICE,
-    BOB,
-    NOW,
-    FakeEWSCase,
-    FakeGoogleCase,
-    FakeGraphCase,
-)
-from .test_guest_answers import _ThreeServicesCase  # the three services as the guest scenario plays them
+from .common import ALICE, BOB, FakeEWSCase, FakeGoogleCase, FakeGraphCase
+from .test_guest_answers import _GuestMeeting, _ThreeServicesCase  # the guest scenario's meeting and services
 
 KIM = "kim@client.test"
 
 
-class _GuestRemoval:
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.kim = cls.env["res.partner"].create({"name": "Kim Customer", "email": KIM})
-
+class _GuestRemoval(_GuestMeeting):
     def book(self):
-        start = (NOW + dt.timedelta(days=3)).replace(tzinfo=None)
-        meeting = (
-            self.env["calendar.event"]
-            .with_user(self.alice)
-            .create(
-                {
-                    "name": "Offer review",
-                    "start": start,
-                    "stop": start + dt.timedelta(hours=1),
-                    "partner_ids": [(6, 0, [self.alice.partner_id.id, self.bob.partner_id.id, self.kim.id])],
-                }
-            )
-        )
+        """Alice's meeting, invitations sent and pushed (called on the across-services case too)."""
+        meeting = _GuestMeeting.book(self)
         meeting.with_user(self.alice).action_save_and_send_invitation()
         self.push()
         return meeting.with_env(self.env)  # read as the test's superuser (bindings are not the users')
-
-    def states(self, meeting):
-        meeting.invalidate_recordset()
-        return {a.email: a.state for a in meeting.attendee_ids}
 
     def invited_meeting(self):
         """Alice's meeting, invitations sent, Bob's copy bound to it by his sync."""
