@@ -79,16 +79,18 @@ class CalendarUiCase(HttpCase, CalendarSyncCase):
     def start_tour(self, url_path, tour_name, screenshot=None, **kwargs):
         """With WEBCRM_SCREENSHOTS=<dir> set and ``screenshot`` given, keep a PNG of the page the
         tour ended on, or of the step that logged SCREENSHOT_SIGNAL (the README's pictures are
-        taken this way)."""
+        taken this way). ``screenshot`` may be a tuple of names: one per signal, in order."""
         target = os.environ.get("WEBCRM_SCREENSHOTS")
-        capture = bool(target and screenshot)
+        names = (screenshot,) if isinstance(screenshot, str) else tuple(screenshot or ())
+        capture = bool(target and names)
         taken = []
 
         def save(result):
+            name = names[min(len(taken), len(names) - 1)]
             os.makedirs(target, exist_ok=True)
-            with open(os.path.join(target, f"{screenshot}.png"), "wb") as png:
+            with open(os.path.join(target, f"{name}.png"), "wb") as png:
                 png.write(base64.b64decode(result["data"]))
-            taken.append(screenshot)
+            taken.append(name)
 
         handle_console = ChromeBrowser._handle_console
 

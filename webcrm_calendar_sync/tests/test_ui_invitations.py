@@ -73,7 +73,12 @@ class TestInvitationUi(CalendarUiCase):
     def test_live_meeting_text_follows_the_meeting_until_edited(self):
         self.alice.tz = "UTC"  # the browser's zone here: the form's times read as the text's
         with self.memory_providers():
-            self.start_tour(CALENDAR_URL, "webcrm_calendar_sync_live_text_tour", login="alice")
+            self.start_tour(
+                CALENDAR_URL,
+                "webcrm_calendar_sync_live_text_tour",
+                login="alice",
+                screenshot=("meeting_text_live", "meeting_text_stale"),
+            )
         event = self.env["calendar.event"].search([("name", "=", "Quarterly review with Acme AB")])
         self.assertEqual(len(event), 1, "saved once, by Save and send invitation")
         self.assertEqual(event.stop - event.start, timedelta(minutes=90))

@@ -2,6 +2,13 @@
 
 import { registry } from "@web/core/registry";
 
+const SCREENSHOT_SIGNAL = "webcrm_calendar_sync: screenshot";
+
+/** For the README's pictures: the form scrolled to the text template, its warning and the description. */
+function showTextTemplate() {
+    document.querySelector(".o_form_view .o_field_widget[name=user_id]").scrollIntoView({ block: "start" });
+}
+
 /**
  * N8: a meeting text template chosen on the form is merged into the description at once (the
  * editable preview), edited by hand, then sent; the test checks what was stored and written.
@@ -133,13 +140,28 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_live_text_tour", {
             run: "edit 02:00 && click .o_form_view .o_field_widget[name=name] input",
         },
         {
-            content: "The text follows: the subject, Ann, the new end time (the test checks the time), no 'with Acme AB' twice",
+            content: "A free slot of Find a time: 10:00 on the first day that has it (two hours still)",
+            trigger: ".o_calendar_sync_busy_times:not(:has(.fa-spin)) .o_calendar_sync_slot[data-time='10:00']:enabled",
+            run: "click",
+        },
+        {
+            content: "The text follows: the subject, Ann, the slot's time (the test checks the end), no 'with Acme AB' twice",
             trigger:
-                ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to Quarterly review with Acme AB.):contains(Hello Ann Andersson,)",
+                ".o_field_widget[name=description] .odoo-editor-editable:contains(You are invited to Quarterly review with Acme AB.):contains(Hello Ann Andersson,):contains(10:00 AM)",
             timeout: 30000,
         },
         {
             trigger: "body:not(:has(.o_calendar_sync_text_stale))",
+            run() {
+                showTextTemplate();
+                console.log(SCREENSHOT_SIGNAL); // the README's picture of the live text
+            },
+        },
+        {
+            trigger: "body[data-webcrm-screenshot=taken]",
+            run() {
+                delete document.body.dataset.webcrmScreenshot; // the next picture waits for its own
+            },
         },
         {
             content: "Edit the greeting by hand",
@@ -166,6 +188,13 @@ registry.category("web_tour.tours").add("webcrm_calendar_sync_live_text_tour", {
         },
         {
             trigger: ".o_field_widget[name=description] .odoo-editor-editable:contains(Hi Ann, here is the plan:)",
+            run() {
+                showTextTemplate();
+                console.log(SCREENSHOT_SIGNAL); // the README's picture of the warning
+            },
+        },
+        {
+            trigger: "body[data-webcrm-screenshot=taken]",
         },
         {
             content: "Nothing was saved: the meeting is still new",
