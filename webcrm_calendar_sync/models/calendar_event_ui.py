@@ -7,7 +7,7 @@ invitation report only read the bindings.
 import pytz
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 from odoo.tools.misc import babel_locale_parse, format_date, format_datetime, get_lang
 
@@ -298,7 +298,35 @@ class CalendarEvent(models.Model):
                 event.text_template_merged = fresh
                 event.text_template_applied = True
 
+    def _calendar_sync_check_chosen_template(self, vals_list):
+        """A text template is put on a meeting only by someone who may read it: the text is merged
+        again later as the organiser (an online meeting's link arriving), whose rights must not
+        show a colleague a template only the organiser may read."""
+        if self.env.su or self.env.context.get("calendar_sync_from_remote"):
+            return
+        for vals in vals_list:
+            value = vals.get("text_template_id")
+            if isinstance(value, (list, tuple)):
+                value = value[0] if value else False
+            if not value:
+                continue
+            # an id only: a template given as values is never stored, so never one the user may read
+            template = self.env["mail.template"].browse(value) if isinstance(value, int) else False
+            if not template or not self._calendar_sync_text_template(template):
+                raise AccessError(
+                    _(
+                        "This text template cannot be used: it is not a meeting text you may read. "
+                        "Choose another template, or ask its author to share it."
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._calendar_sync_check_chosen_template(vals_list)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._calendar_sync_check_chosen_template([vals])
         # a merged text the user has not edited follows the meeting (moved in the calendar view...)
         follow = self.browse()
         if (

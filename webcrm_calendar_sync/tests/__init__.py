@@ -42,6 +42,7 @@ from . import (
     test_sync_status,
     test_templates,
     test_text_template_access,
+    test_text_template_chooser,
     test_ui,
     test_ui_first_steps,
     test_ui_guest_removal,
