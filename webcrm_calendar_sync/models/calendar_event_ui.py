@@ -389,6 +389,11 @@ class CalendarEvent(models.Model):
         mail.template's own rendering, with its rules: a stored template's code was checked when
         it was written (only template editors write code into one)."""
         self.ensure_one()
+        # a private meeting the user sees as "Busy" (the form's onchange on it too): its text would
+        # name what they may not read
+        origin = self._origin
+        if origin and not self.env.su and not origin._synced_may_read(self.env.user):
+            return False
         template = self._calendar_sync_text_template(template)
         if not template:
             return False

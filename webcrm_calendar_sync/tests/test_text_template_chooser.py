@@ -2,11 +2,13 @@
 template only its organiser may read, and have it merged as the organiser (the online meeting's
 link arriving merges the text again as the organiser) to read its text in the description."""
 
+import json
 from types import SimpleNamespace
 
 from odoo.exceptions import AccessError
 
 from .common import CalendarSyncCase
+from .test_private_meetings import BOSS, ROOM, TITLE, PrivateMeetingCase
 
 PRIVATE_TEXT = "Alice's own notes 4e1b"
 
@@ -80,3 +82,28 @@ class TestTextTemplateChooser(CalendarSyncCase):
         self.assertEqual(self.meeting.text_template_id, shared)
         self.meeting.with_user(self.carol).write({"text_template_id": False})
         self.assertFalse(self.meeting.text_template_id)
+
+
+class TestTextTemplateOnPrivateMeeting(PrivateMeetingCase):
+    """The form's text merge (an onchange) on a colleague's private meeting, which the caller sees as
+    "Busy": the template is not merged, so its text cannot name the meeting's title, place, organiser
+    or attendees."""
+
+    def test_a_private_meeting_of_others_is_never_merged_for_the_caller(self):
+        event = self.private_meeting()
+        template = self.env.ref("webcrm_calendar_sync.mail_template_meeting_text")
+        spec = {"description": {}, "text_template_merged": {}, "text_template_action": {}}
+        triggers = {
+            "text_template_id": {"text_template_id": template.id, "description": False},
+            "text_template_action": {"text_template_id": template.id, "text_template_action": "merge"},
+            "name": {"text_template_id": template.id, "name": "Other subject"},
+        }
+        for trigger, values in triggers.items():
+            with self.subTest(trigger=trigger):
+                result = json.dumps(event.with_user(self.carol).onchange(values, [trigger], spec), default=str)
+                for secret in (TITLE, ROOM, BOSS, "Kim Customer"):
+                    self.assertNotIn(secret, result)
+        # its attendee still gets the merged text
+        result = event.with_user(self.alice).onchange(triggers["text_template_id"], ["text_template_id"], spec)
+        self.assertIn(ROOM, str(result["value"]["description"]))
+        self.assertIn("Kim Customer", str(result["value"]["description"]))
